@@ -1,0 +1,357 @@
+//! Decoding: link layer → IP → TCP, laxly, into a small `Copy` [`TcpSegment`].
+//!
+//! Guarantees: no allocation, no panic, whatever the bytes. Every frame lands in exactly one
+//! bucket of [`DecodeStats`] — a TCP segment, something that is not TCP, or undecodable — so the
+//! counts always add up to the frames read. Frames cut by the snap length still yield their TCP
+//! header when its fixed 20 bytes were captured; the payload length comes from the IP header, not
+//! from what was captured. IP fragments are counted, never mistaken for TCP, and a TCP header
+//! quoted inside an ICMP error is ICMP, not a segment.
+//!
+//! Link types: ETHERNET (with 802.1Q/802.1ad tag stacks, MPLS, PPPoE session, Cisco FabricPath,
+//! 802.3 SNAP), NULL, LOOP, RAW (101, 12, 14), IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NFLOG, IPOIB and
+//! ARCNET_LINUX. IP-in-IP and GRE tunnels are followed to the innermost TCP header.
+
+mod link;
+
+use crate::capture::Frame;
+use crate::tcp::SeqNum;
+use crate::time::Timestamp;
+use etherparse::{err, IpNumber, LaxIpSlice, TcpOptionElement, TcpOptionsIterator};
+use serde::Serialize;
+use std::fmt;
+use std::net::IpAddr;
+
+/// One side of a TCP conversation: address and port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    pub addr: IpAddr,
+    pub port: u16,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.addr {
+            IpAddr::V4(a) => write!(f, "{a}:{}", self.port),
+            IpAddr::V6(a) => write!(f, "[{a}]:{}", self.port),
+        }
+    }
+}
+
+/// TCP control bits, as in the header's flags byte plus AE (formerly NS) as bit 8.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TcpFlags(pub u16);
+
+impl TcpFlags {
+    pub const FIN: u16 = 0x001;
+    pub const SYN: u16 = 0x002;
+    pub const RST: u16 = 0x004;
+    pub const PSH: u16 = 0x008;
+    pub const ACK: u16 = 0x010;
+    pub const URG: u16 = 0x020;
+    pub const ECE: u16 = 0x040;
+    pub const CWR: u16 = 0x080;
+    pub const AE: u16 = 0x100;
+
+    pub fn has(self, bits: u16) -> bool {
+        self.0 & bits == bits
+    }
+    pub fn syn(self) -> bool {
+        self.has(Self::SYN)
+    }
+    pub fn ack(self) -> bool {
+        self.has(Self::ACK)
+    }
+    pub fn fin(self) -> bool {
+        self.has(Self::FIN)
+    }
+    pub fn rst(self) -> bool {
+        self.has(Self::RST)
+    }
+}
+
+impl fmt::Debug for TcpFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for TcpFlags {
+    /// tcpdump's letters: `S`, `S.`, `F.`, `R`, `P.`, ...
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const LETTERS: [(u16, char); 8] = [
+            (TcpFlags::SYN, 'S'),
+            (TcpFlags::FIN, 'F'),
+            (TcpFlags::PSH, 'P'),
+            (TcpFlags::RST, 'R'),
+            (TcpFlags::URG, 'U'),
+            (TcpFlags::ECE, 'E'),
+            (TcpFlags::CWR, 'W'),
+            (TcpFlags::ACK, '.'),
+        ];
+        let mut any = false;
+        for (bit, c) in LETTERS {
+            if self.has(bit) {
+                write!(f, "{c}")?;
+                any = true;
+            }
+        }
+        if self.has(Self::AE) {
+            f.write_str("e")?;
+            any = true;
+        }
+        if !any {
+            f.write_str("none")?;
+        }
+        Ok(())
+    }
+}
+
+/// The options a SYN or SYN-ACK offers (decoded on segments with SYN set only).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SynOptions {
+    pub mss: Option<u16>,
+    pub wscale: Option<u8>,
+    pub sack_permitted: bool,
+    /// TSval of the Timestamps option, when offered.
+    pub tsval: Option<u32>,
+}
+
+/// One TCP segment as the capture shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpSegment {
+    /// Frame number, 1-based as Wireshark numbers frames.
+    pub frame: u64,
+    pub ts: Timestamp,
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub seq: SeqNum,
+    pub ack: SeqNum,
+    pub flags: TcpFlags,
+    pub window: u16,
+    /// Payload bytes, from the IP header's length (not the captured length).
+    pub payload_len: u32,
+    /// The IP datagram's length from its header (Zeek's `ip_bytes`).
+    pub ip_len: u32,
+    pub options: SynOptions,
+    /// The snap length cut the frame: the header survived, some payload did not.
+    pub truncated: bool,
+}
+
+/// Why a frame is not a TCP segment, although it was understood.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotTcp {
+    /// ARP, LLDP, STP, an unknown ethertype...
+    NotIp,
+    /// UDP, ICMP (including ICMP errors quoting TCP), ...
+    OtherIp,
+    /// A fragment of an IP datagram: never reassembled, never taken for a segment.
+    Fragment,
+}
+
+/// Why a frame could not be decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Undecodable {
+    /// Cut before the headers up to TCP's fixed 20 bytes were complete.
+    Truncated,
+    /// A header that cannot be right.
+    Malformed,
+    /// A link type synack does not decode.
+    UnsupportedLink,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decoded {
+    Tcp(TcpSegment),
+    NotTcp(NotTcp),
+    Undecodable(Undecodable),
+}
+
+/// Per-capture decode counts. `packets = tcp_segments + non_tcp + undecodable`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DecodeStats {
+    pub packets: u64,
+    pub tcp_segments: u64,
+    pub non_tcp: u64,
+    /// Of `non_tcp`: IP fragments.
+    pub ip_fragments: u64,
+    /// Of `tcp_segments`: frames the snap length cut.
+    pub truncated: u64,
+    pub undecodable: u64,
+    /// Of `undecodable`: frames of a link type synack does not decode.
+    pub unsupported_link: u64,
+}
+
+impl DecodeStats {
+    pub fn count(&mut self, d: &Decoded) {
+        self.packets += 1;
+        match d {
+            Decoded::Tcp(seg) => {
+                self.tcp_segments += 1;
+                self.truncated += u64::from(seg.truncated);
+            }
+            Decoded::NotTcp(n) => {
+                self.non_tcp += 1;
+                self.ip_fragments += u64::from(*n == NotTcp::Fragment);
+            }
+            Decoded::Undecodable(u) => {
+                self.undecodable += 1;
+                self.unsupported_link += u64::from(*u == Undecodable::UnsupportedLink);
+            }
+        }
+    }
+}
+
+/// How deep tunnels (IP-in-IP, GRE) are followed before giving up.
+const MAX_TUNNEL_DEPTH: u8 = 4;
+
+/// Decodes one frame.
+pub fn decode(frame: &Frame<'_>) -> Decoded {
+    let ip = match link::network_layer(frame.link, frame.data) {
+        Ok(ip) => ip,
+        Err(outcome) => return outcome,
+    };
+    decode_ip(frame, ip, 0)
+}
+
+fn truncated_or(frame: &Frame<'_>, incomplete: bool) -> Decoded {
+    if incomplete || frame.is_truncated() {
+        Decoded::Undecodable(Undecodable::Truncated)
+    } else {
+        Decoded::Undecodable(Undecodable::Malformed)
+    }
+}
+
+fn decode_ip(frame: &Frame<'_>, data: &[u8], depth: u8) -> Decoded {
+    let (ip, stop) = match LaxIpSlice::from_slice(data) {
+        Ok(x) => x,
+        Err(err::ip::LaxHeaderSliceError::Len(_)) => return truncated_or(frame, true),
+        Err(err::ip::LaxHeaderSliceError::Content(_)) => return truncated_or(frame, false),
+    };
+    let payload = ip.payload();
+    if payload.fragmented {
+        return Decoded::NotTcp(NotTcp::Fragment);
+    }
+    if let Some((e, _)) = stop {
+        // An extension header could not be walked: the transport header is out of reach.
+        let cut = matches!(e, err::ipv6_exts::HeaderSliceError::Len(_));
+        return truncated_or(frame, cut && payload.incomplete);
+    }
+    match payload.ip_number {
+        IpNumber::TCP => {}
+        IpNumber::IPV4 | IpNumber::IPV6 if depth < MAX_TUNNEL_DEPTH => {
+            return decode_ip(frame, payload.payload, depth + 1)
+        }
+        IpNumber::GRE if depth < MAX_TUNNEL_DEPTH => {
+            return match link::gre(payload.payload) {
+                Ok(inner) => decode_ip(frame, inner, depth + 1),
+                Err(outcome) => outcome,
+            };
+        }
+        _ => return Decoded::NotTcp(NotTcp::OtherIp),
+    }
+    // The datagram's length as its header declares it; 0 (TSO, jumbograms) falls back to what
+    // was captured.
+    let ip_len = match &ip {
+        LaxIpSlice::Ipv4(v4) => {
+            let h = v4.header();
+            let total = usize::from(h.total_len());
+            if total >= h.slice().len() {
+                total
+            } else {
+                data.len()
+            }
+        }
+        LaxIpSlice::Ipv6(v6) => match v6.header().payload_length() {
+            0 => data.len(),
+            n => 40 + usize::from(n),
+        },
+    };
+    let tcp = payload.payload;
+    let tcp_offset = (tcp.as_ptr() as usize).saturating_sub(data.as_ptr() as usize);
+    let tcp_len = ip_len.saturating_sub(tcp_offset);
+    match decode_tcp(frame, tcp, tcp_len, payload.incomplete) {
+        Ok(mut seg) => {
+            seg.src.addr = ip.source_addr();
+            seg.dst.addr = ip.destination_addr();
+            seg.ip_len = u32::try_from(ip_len).unwrap_or(u32::MAX);
+            Decoded::Tcp(seg)
+        }
+        Err(outcome) => outcome,
+    }
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// The TCP header (RFC 9293 §3.1). `declared_len` is the segment length the IP header implies.
+fn decode_tcp(
+    frame: &Frame<'_>,
+    t: &[u8],
+    declared_len: usize,
+    incomplete: bool,
+) -> Result<TcpSegment, Decoded> {
+    let (Some(sport), Some(dport), Some(seq), Some(ack), Some(off_flags), Some(window)) = (
+        be16(t, 0),
+        be16(t, 2),
+        be32(t, 4),
+        be32(t, 8),
+        be16(t, 12),
+        be16(t, 14),
+    ) else {
+        return Err(truncated_or(frame, incomplete));
+    };
+    let header_len = usize::from(off_flags >> 12) * 4;
+    if header_len < 20 {
+        return Err(Decoded::Undecodable(Undecodable::Malformed));
+    }
+    let flags = TcpFlags(off_flags & 0x1ff);
+    let mut options = SynOptions::default();
+    if flags.syn() {
+        // Options cut by the snap length decode as far as they were captured.
+        let captured = t.get(20..header_len.min(t.len())).unwrap_or(&[]);
+        for opt in TcpOptionsIterator::from_slice(captured) {
+            match opt {
+                Ok(TcpOptionElement::MaximumSegmentSize(m)) => options.mss = Some(m),
+                Ok(TcpOptionElement::WindowScale(w)) => options.wscale = Some(w),
+                Ok(TcpOptionElement::SelectiveAcknowledgementPermitted) => {
+                    options.sack_permitted = true
+                }
+                Ok(TcpOptionElement::Timestamp(val, _)) => options.tsval = Some(val),
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    }
+    let unspecified = Endpoint {
+        addr: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        port: 0,
+    };
+    Ok(TcpSegment {
+        frame: frame.number,
+        ts: frame.ts,
+        src: Endpoint {
+            port: sport,
+            ..unspecified
+        },
+        dst: Endpoint {
+            port: dport,
+            ..unspecified
+        },
+        seq: SeqNum(seq),
+        ack: SeqNum(ack),
+        flags,
+        window,
+        payload_len: u32::try_from(declared_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
+        ip_len: 0,
+        options,
+        truncated: frame.is_truncated(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,6 @@
+//! TCP as RFC 9293 describes it: sequence-number arithmetic (and, with connection tracking, the
+//! eleven states and their transitions).
+
+mod seq;
+
+pub use seq::SeqNum;

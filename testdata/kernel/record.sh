@@ -1,0 +1,456 @@
+#!/usr/bin/env bash
+# record.sh - record small, real captures of the Linux kernel's own TCP stack for synack's tests.
+#
+# usage: sudo testdata/kernel/record.sh [SCENARIO ...]     (no argument = record everything)
+#
+# Every scenario runs in a fresh pair of network namespaces, synack-cli (10.99.0.1, fd00:99::1)
+# and synack-srv (10.99.0.2, fd00:99::2), joined by the veth pair veth-cli <-> veth-srv.
+# The capture is always taken inside synack-cli on veth-cli (or "any" for the SLL formats).
+# sockets.py (this directory) does the socket work, nfq_delay.py stands in for netem.
+# Right before a capture is stopped, `ss -tan` of both namespaces is saved as
+# NAME.ss-client.txt / NAME.ss-server.txt.  The step log of every process goes to record.log.
+# Needs root, iproute2, tcpdump, dumpcap, nft, iptables, ss, ping, gzip, python3 (ethtool optional).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT=${OUT:-$HERE}
+PY=${PYTHON:-python3}
+SOCK=$HERE/sockets.py
+DELAY=$HERE/nfq_delay.py
+
+CLI=synack-cli SRV=synack-srv
+VC=veth-cli VS=veth-srv
+C4=10.99.0.1 S4=10.99.0.2 C6=fd00:99::1 S6=fd00:99::2
+
+die() { echo "record.sh: $*" >&2; exit 1; }
+note() { printf '== %s\n' "$*" >&2; }
+
+[[ $EUID -eq 0 ]] || die "must run as root"
+for tool in ip ss tcpdump dumpcap nft iptables ping gzip "$PY"; do
+  command -v "$tool" >/dev/null || die "missing $tool (apt-get install -y iproute2 tcpdump tshark nftables iptables iputils-ping)"
+done
+
+WORK=$(mktemp -d /tmp/synack-record.XXXXXX)
+declare -A PID=()
+CAP_PID=""
+RECORD_LOG=$OUT/record.log
+
+in_cli() { ip netns exec "$CLI" "$@"; }
+in_srv() { ip netns exec "$SRV" "$@"; }
+
+# start NAME NS CMD...: run CMD in namespace NS in the background, output to $WORK/NAME.log
+start() {
+  local name=$1 ns=$2
+  shift 2
+  : >"$WORK/$name.log"
+  ip netns exec "$ns" "$@" >"$WORK/$name.log" 2>&1 &
+  PID[$name]=$!
+}
+# sock NAME NS STEP...: sockets.py in the background
+sock() {
+  local name=$1 ns=$2
+  shift 2
+  start "$name" "$ns" "$PY" -u "$SOCK" "$name" "$@"
+}
+# wait_for FILE REGEX SECONDS
+wait_for() {
+  local file=$1 re=$2 n=$(( $3 * 20 ))
+  until grep -qE "$re" "$file" 2>/dev/null; do
+    if (( n-- <= 0 )); then
+      cat "$file" >&2 || true
+      die "timed out waiting for /$re/ in $(basename "$file")"
+    fi
+    sleep 0.05
+  done
+}
+# stop NAME...: SIGTERM the named background processes (by pid) and reap them
+stop() {
+  local name p
+  for name in "$@"; do
+    p=${PID[$name]:-}
+    [[ -n $p ]] || continue
+    kill -TERM "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+    unset "PID[$name]"
+  done
+}
+stop_all() { (( ${#PID[@]} == 0 )) || stop "${!PID[@]}"; }
+
+ns_down() {
+  local ns p
+  for ns in "$CLI" "$SRV"; do
+    [[ -e /run/netns/$ns ]] || continue
+    # leftovers of an interrupted earlier run of this script
+    for p in $(ip netns pids "$ns"); do kill -KILL "$p" 2>/dev/null || true; done
+    ip netns del "$ns"
+  done
+}
+
+ns_up() {
+  ns_down
+  ip netns add "$CLI"
+  ip netns add "$SRV"
+  local ns
+  for ns in "$CLI" "$SRV"; do
+    ip -n "$ns" link set lo up
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.router_solicitations=0
+  done
+  ip link add "$VC" netns "$CLI" type veth peer name "$VS" netns "$SRV"
+  ip -n "$CLI" addr add "$C4/24" dev "$VC"
+  ip -n "$CLI" addr add "$C6/64" dev "$VC" nodad
+  ip -n "$SRV" addr add "$S4/24" dev "$VS"
+  ip -n "$SRV" addr add "$S6/64" dev "$VS" nodad
+  if command -v ethtool >/dev/null; then
+    # software checksums, so the captured packets carry valid TCP checksums
+    in_cli ethtool -K "$VC" tx off >/dev/null 2>&1 || true
+    in_srv ethtool -K "$VS" tx off >/dev/null 2>&1 || true
+  fi
+  ip -n "$CLI" link set "$VC" up
+  ip -n "$SRV" link set "$VS" up
+  local n=100
+  until ip -n "$CLI" -o link show "$VC" | grep -q 'state UP' && ip -n "$SRV" -o link show "$VS" | grep -q 'state UP'; do
+    (( n-- > 0 )) || die "veth did not come up"
+    sleep 0.05
+  done
+  sleep 0.2
+}
+
+# capture FILE CMD...: start a capture program (tcpdump or dumpcap) inside synack-cli
+capture() {
+  local file=$1
+  shift
+  rm -f "$file"
+  echo "capture command: ip netns exec $CLI $*" >>"$WORK/scenario.log"
+  ip netns exec "$CLI" "$@" >"$WORK/cap.out" 2>"$WORK/cap.err" &
+  CAP_PID=$!
+  wait_for "$WORK/cap.err" 'listening on|Capturing on' 10
+  sleep 0.3
+}
+tcpdump_cap() { # tcpdump_cap FILE [tcpdump options and filter]
+  local file=$1
+  shift
+  capture "$file" tcpdump -i "$VC" -U --immediate-mode -Z root -w "$file" "$@"
+}
+capture_stop() {
+  sleep 0.5
+  kill -INT "$CAP_PID"
+  wait "$CAP_PID" || true
+  CAP_PID=""
+  sed 's/^/capture: /' "$WORK/cap.err" >>"$WORK/scenario.log"
+}
+# snap NAME: ss of both namespaces, raw
+snap() {
+  in_cli ss -tan >"$OUT/$1.ss-client.txt"
+  in_srv ss -tan >"$OUT/$1.ss-server.txt"
+}
+
+begin() {
+  note "$1"
+  CUR=$1
+  : >"$WORK/scenario.log"
+  ns_up
+}
+finish() {
+  stop_all
+  {
+    echo "### $CUR"
+    cat "$WORK/scenario.log"
+    local f
+    for f in "$WORK"/*.log; do
+      case $(basename "$f") in scenario.log|cap.*) continue ;; esac
+      sed "s/^/$(basename "$f" .log): /" "$f"
+      rm -f "$f"
+    done
+    echo
+  } >>"$RECORD_LOG"
+  ns_down
+}
+
+cleanup() {
+  local rc=$?
+  [[ -z $CAP_PID ]] || { kill -INT "$CAP_PID" 2>/dev/null || true; wait "$CAP_PID" 2>/dev/null || true; }
+  stop_all
+  ns_down
+  if (( rc == 0 )); then rm -rf "$WORK"; else echo "record.sh: failed, logs kept in $WORK" >&2; fi
+}
+trap cleanup EXIT
+
+# A short request/response connection whose client closes first.
+simple_pair() { # simple_pair SERVER_ADDR PORT CLIENT_PORT
+  sock server "$SRV" listen="$1,$2" accept recv send=pong recv-eof close hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$1,$2,$3" send=ping recv close hold
+  wait_for "$WORK/client.log" DONE 10
+  wait_for "$WORK/server.log" DONE 10
+}
+
+# ---------------------------------------------------------------- scenarios
+
+sc_normal_close() { # client closes first -> client TIME-WAIT, server CLOSED
+  local name=${1:-normal-close} addr=${2:-$S4} port=${3:-9001} cport=${4:-40001}
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  simple_pair "$addr" "$port" "$cport"
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
+sc_ipv6_normal() { sc_normal_close ipv6-normal "$S6" 9010 40010; }
+
+sc_server_close_first() { # server closes first -> server TIME-WAIT, client CLOSED
+  local name=server-close-first port=9002 cport=40002
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  sock server "$SRV" listen="$S4,$port" accept recv send=pong close hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$S4,$port,$cport" send=ping recv recv-eof close hold
+  wait_for "$WORK/client.log" DONE 10
+  wait_for "$WORK/server.log" DONE 10
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
+sc_refused() { # nobody listens on 9003 -> SYN, RST/ACK
+  local name=refused port=9003 cport=40003
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  sock client "$CLI" connect="$S4,$port,$cport" hold
+  wait_for "$WORK/client.log" DONE 10
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
+sc_syn_blackhole() { # server netns drops SYNs to 9004 (after the capture point); client gives up after 2 retries
+  local name=syn-blackhole port=9004 cport=40004
+  begin "$name"
+  in_cli sysctl -qw net.ipv4.tcp_syn_retries=2
+  echo "synack-cli: sysctl net.ipv4.tcp_syn_retries=2" >>"$WORK/scenario.log"
+  # Linux >= 6.x first retransmits SYNs with linear 1 s timeouts (tcp_syn_linear_timeouts,
+  # default 4); switch that off so the capture shows the classic doubling RTO.
+  if in_cli test -e /proc/sys/net/ipv4/tcp_syn_linear_timeouts; then
+    in_cli sysctl -qw net.ipv4.tcp_syn_linear_timeouts=0
+    echo "synack-cli: sysctl net.ipv4.tcp_syn_linear_timeouts=0" >>"$WORK/scenario.log"
+  fi
+  in_srv nft -f - <<EOF
+table inet synack {
+  chain input {
+    type filter hook input priority filter; policy accept;
+    tcp dport $port tcp flags & (syn | ack) == syn drop
+  }
+}
+EOF
+  in_srv nft list ruleset | sed 's/^/synack-srv nft: /' >>"$WORK/scenario.log"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  sock server "$SRV" listen="$S4,$port" hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$S4,$port,$cport" hold
+  # SYN at 0 s, retransmissions at 1 s and 3 s; connect() gives up at 7 s.
+  # The capture is stopped at ~4.5 s, while the client is still in SYN-SENT.
+  sleep 4.5
+  snap "$name"
+  capture_stop
+  wait_for "$WORK/client.log" DONE 10 # connect() fails with ETIMEDOUT, see record.log
+  finish
+}
+
+sc_final_ack_dropped() { # client's handshake ACK never leaves the client; server retransmits SYN-ACK
+  local name=final-ack-dropped port=9005 cport=40005
+  begin "$name"
+  in_srv sysctl -qw net.ipv4.tcp_synack_retries=2
+  echo "synack-srv: sysctl net.ipv4.tcp_synack_retries=2" >>"$WORK/scenario.log"
+  in_cli nft -f - <<EOF
+table inet synack {
+  chain output {
+    type filter hook output priority filter; policy accept;
+    ip daddr $S4 tcp dport $port tcp flags == ack drop
+  }
+}
+EOF
+  in_cli nft list ruleset | sed 's/^/synack-cli nft: /' >>"$WORK/scenario.log"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  sock server "$SRV" listen="$S4,$port" hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$S4,$port,$cport" hold # connects, never sends
+  # SYN-ACK at 0 s, retransmissions at 1 s and 3 s; the server would drop the
+  # request at ~7 s.  Snapshot at ~4.5 s: server SYN-RECV, client ESTAB.
+  sleep 4.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
+sc_abort_by_client() {
+  local name=abort-by-client port=9006 cport=40006
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  sock server "$SRV" listen="$S4,$port" accept recv send=pong recv-eof hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$S4,$port,$cport" send=ping recv sleep=0.2 abort hold
+  wait_for "$WORK/client.log" DONE 10
+  wait_for "$WORK/server.log" DONE 10
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
+sc_abort_by_server() {
+  local name=abort-by-server port=9007 cport=40007
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  sock server "$SRV" listen="$S4,$port" accept recv send=pong sleep=0.2 abort hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$S4,$port,$cport" send=ping recv recv-eof hold
+  wait_for "$WORK/client.log" DONE 10
+  wait_for "$WORK/server.log" DONE 10
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
+sc_simultaneous_close() { # both close() at the same wall-clock instant, 50 ms one-way delay each way
+  local name=simultaneous-close port=9008 cport=40008
+  begin "$name"
+  # sch_netem is not available in this kernel; NFQUEUE + nfq_delay.py gives the same
+  # 50 ms egress delay on both sides for this connection's packets.
+  in_cli iptables -A OUTPUT -p tcp --dport "$port" -j NFQUEUE --queue-num 0
+  in_srv iptables -A OUTPUT -p tcp --sport "$port" -j NFQUEUE --queue-num 0
+  echo "synack-cli: iptables -A OUTPUT -p tcp --dport $port -j NFQUEUE --queue-num 0 + nfq_delay.py 0 0.05" >>"$WORK/scenario.log"
+  echo "synack-srv: iptables -A OUTPUT -p tcp --sport $port -j NFQUEUE --queue-num 0 + nfq_delay.py 0 0.05" >>"$WORK/scenario.log"
+  start delay-cli "$CLI" "$PY" -u "$DELAY" 0 0.05
+  start delay-srv "$SRV" "$PY" -u "$DELAY" 0 0.05
+  wait_for "$WORK/delay-cli.log" READY 5
+  wait_for "$WORK/delay-srv.log" READY 5
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  local go
+  go=$("$PY" -c 'import time; print(f"{time.time() + 2.0:.3f}")')
+  sock server "$SRV" listen="$S4,$port" accept recv send=pong at="$go" close hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$S4,$port,$cport" send=ping recv at="$go" close hold
+  wait_for "$WORK/client.log" DONE 10
+  wait_for "$WORK/server.log" DONE 10
+  sleep 0.6
+  snap "$name"
+  capture_stop
+  finish
+}
+
+sc_close_wait_keepalive() { # client half-closes, server never closes but sends keep-alives
+  local name=close-wait-keepalive port=9009 cport=40009
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  sock server "$SRV" listen="$S4,$port" accept keepalive=1,1 recv send=pong recv-eof hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$S4,$port,$cport" send=ping recv shutdown-wr hold
+  wait_for "$WORK/client.log" DONE 10
+  wait_for "$WORK/server.log" DONE 10
+  sleep 5.5 # keep-alive probe every second from 1 s after the FIN
+  snap "$name"
+  capture_stop
+  finish
+}
+
+sc_port_reuse_time_wait() { # server TIME-WAIT, client reconnects from the same port within a second
+  local name=port-reuse-time-wait port=9011 cport=40011
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  sock server "$SRV" listen="$S4,$port" accept recv send=pong1 close \
+    accept recv send=pong2 recv-eof close hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$S4,$port,$cport" send=ping1 recv recv-eof close sleep=0.5 \
+    connect="$S4,$port,$cport" send=ping2 recv close hold
+  wait_for "$WORK/client.log" DONE 10
+  wait_for "$WORK/server.log" DONE 10
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
+# ---------------------------------------------------------------- capture formats
+
+fmt_simple() { # fmt_simple NAME PORT FILE CAPTURE-COMMAND...
+  local name=$1 port=$2
+  shift 2
+  begin "$name"
+  capture "$@"
+  simple_pair "$S4" "$port" $(( port + 31000 ))
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
+sc_fmt_pcap_usec() {
+  fmt_simple fmt-pcap-usec 9101 "$OUT/fmt-pcap-usec.pcap" tcpdump -i "$VC" -U --immediate-mode -Z root -w "$OUT/fmt-pcap-usec.pcap" tcp
+  gzip -9 -n -c "$OUT/fmt-pcap-usec.pcap" >"$OUT/fmt-pcap-usec.pcap.gz"
+}
+sc_fmt_pcap_nsec() {
+  fmt_simple fmt-pcap-nsec 9102 "$OUT/fmt-pcap-nsec.pcap" tcpdump -i "$VC" -U --immediate-mode -Z root --time-stamp-precision=nano \
+    -w "$OUT/fmt-pcap-nsec.pcap" tcp
+}
+sc_fmt_pcapng() {
+  fmt_simple fmt-pcapng 9103 "$OUT/fmt-pcapng.pcapng" dumpcap -i "$VC" -f tcp -w "$OUT/fmt-pcapng.pcapng"
+}
+sc_fmt_sll() {
+  fmt_simple fmt-sll 9105 "$OUT/fmt-sll.pcap" tcpdump -i any -y LINUX_SLL -U --immediate-mode -Z root -w "$OUT/fmt-sll.pcap" tcp
+}
+sc_fmt_sll2() {
+  fmt_simple fmt-sll2 9106 "$OUT/fmt-sll2.pcap" tcpdump -i any -y LINUX_SLL2 -U --immediate-mode -Z root -w "$OUT/fmt-sll2.pcap" tcp
+}
+sc_fmt_pcapng_multi() { # two interfaces: veth-cli (to the server) and lo (inside synack-cli)
+  local name=fmt-pcapng-multi port=9104
+  begin "$name"
+  capture "$OUT/$name.pcapng" dumpcap -f tcp -i "$VC" -i lo -w "$OUT/$name.pcapng"
+  simple_pair "$S4" "$port" 40104
+  stop_all
+  sock lo-server "$CLI" listen="127.0.0.1,$port" accept recv send=pong recv-eof close hold
+  wait_for "$WORK/lo-server.log" READY 5
+  sock lo-client "$CLI" connect="127.0.0.1,$port,40204" send=ping recv close hold
+  wait_for "$WORK/lo-client.log" DONE 10
+  wait_for "$WORK/lo-server.log" DONE 10
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+sc_fmt_mixed() { # unfiltered: ARP, ICMP echo, UDP (+ ICMP port unreachable), IPv6 ND/ICMPv6, TCP
+  local name=fmt-mixed port=9107
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap"
+  in_cli ping -c 1 -W 2 "$S4" >>"$WORK/scenario.log"
+  in_cli ping -6 -c 1 -W 2 "$S6" >>"$WORK/scenario.log"
+  in_cli "$PY" -u "$SOCK" udp udp="$S4,$port,hello over udp" >>"$WORK/scenario.log"
+  sleep 0.2
+  simple_pair "$S4" "$port" 40107
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
+ALL=(normal-close server-close-first refused syn-blackhole final-ack-dropped abort-by-client
+  abort-by-server simultaneous-close close-wait-keepalive ipv6-normal port-reuse-time-wait
+  fmt-pcap-usec fmt-pcap-nsec fmt-pcapng fmt-pcapng-multi fmt-sll fmt-sll2 fmt-mixed)
+
+main() {
+  local list=("$@") s
+  (( ${#list[@]} )) || list=("${ALL[@]}")
+  for s in "${list[@]}"; do
+    declare -F "sc_${s//-/_}" >/dev/null || die "unknown scenario $s (known: ${ALL[*]})"
+  done
+  (( $# )) || : >"$RECORD_LOG"
+  for s in "${list[@]}"; do
+    "sc_${s//-/_}"
+  done
+  note "done: $OUT"
+}
+
+main "$@"

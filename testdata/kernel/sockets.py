@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Tiny socket driver for record.sh: runs a list of steps against the kernel's TCP stack.
+
+usage: sockets.py ROLE STEP [STEP ...]
+
+ROLE is only a label for the log.  Steps run in order; every step prints one log
+line ("+SECONDS ROLE step -> result") on stdout.  HOST may be IPv4 or IPv6.
+
+  listen=HOST,PORT        socket + SO_REUSEADDR + bind + listen(8); prints READY
+  accept                  accept one connection from the listener (it becomes current)
+  connect=HOST,PORT[,CP]  new socket, SO_REUSEADDR, bind to local port CP (if given),
+                          connect; a failure (refused, timeout) is logged, not fatal
+  keepalive=IDLE,INTVL[,CNT]  SO_KEEPALIVE + TCP_KEEPIDLE/TCP_KEEPINTVL(/TCP_KEEPCNT)
+                          on the current connection
+  send=TEXT               sendall(TEXT + "\\n")
+  recv                    read up to and including one "\\n" (or EOF)
+  recv-eof                read until EOF (logs data, EOF, or a reset)
+  shutdown-wr             shutdown(SHUT_WR): send FIN, keep the socket open
+  close                   close()
+  abort                   SO_LINGER {l_onoff=1, l_linger=0} + close(): sends RST
+  sleep=SECONDS           sleep
+  at=EPOCH                sleep until wall-clock time EPOCH (to sync two processes)
+  udp=HOST,PORT,TEXT      send one UDP datagram
+  hold                    print DONE and keep every socket open until SIGTERM/SIGINT
+
+Only the standard library is used.
+"""
+import signal
+import socket
+import struct
+import sys
+import time
+
+T0 = time.monotonic()
+ROLE = "?"
+
+
+def log(msg):
+    print(f"+{time.monotonic() - T0:7.3f} {ROLE} {msg}", flush=True)
+
+
+def parse_hostport(arg):
+    parts = arg.split(",")
+    host, port = parts[0], int(parts[1])
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return fam, host, port, parts[2:]
+
+
+def main():
+    global ROLE
+    ROLE = sys.argv[1]
+    steps = sys.argv[2:]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    listener = None
+    conn = None
+    keep = []  # keep every socket object alive (and open) until exit
+
+    for step in steps:
+        name, _, arg = step.partition("=")
+        if name == "listen":
+            fam, host, port, _ = parse_hostport(arg)
+            listener = socket.socket(fam, socket.SOCK_STREAM)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((host, port))
+            listener.listen(8)
+            keep.append(listener)
+            log(f"listening on {host} port {port}")
+            print("READY", flush=True)
+        elif name == "accept":
+            conn, peer = listener.accept()
+            keep.append(conn)
+            log(f"accepted {peer[0]} port {peer[1]}")
+        elif name == "connect":
+            fam, host, port, rest = parse_hostport(arg)
+            conn = socket.socket(fam, socket.SOCK_STREAM)
+            keep.append(conn)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if rest:
+                conn.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", int(rest[0])))
+            try:
+                conn.connect((host, port))
+                local = conn.getsockname()
+                log(f"connected {local[0]} port {local[1]} -> {host} port {port}")
+            except OSError as e:
+                log(f"connect to {host} port {port} failed: {e.strerror} ({type(e).__name__})")
+        elif name == "keepalive":
+            vals = [int(v) for v in arg.split(",")]
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, vals[0])
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, vals[1])
+            if len(vals) > 2:
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, vals[2])
+            log(f"SO_KEEPALIVE on, TCP_KEEPIDLE={vals[0]} TCP_KEEPINTVL={vals[1]}")
+        elif name == "send":
+            conn.sendall(arg.encode() + b"\n")
+            log(f"sent {arg!r}")
+        elif name == "recv":
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+            log(f"received {buf!r}")
+        elif name == "recv-eof":
+            try:
+                while True:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        log("received EOF")
+                        break
+                    log(f"received {chunk!r}")
+            except OSError as e:
+                log(f"recv failed: {e.strerror} ({type(e).__name__})")
+        elif name == "shutdown-wr":
+            conn.shutdown(socket.SHUT_WR)
+            log("shutdown(SHUT_WR)")
+        elif name == "close":
+            conn.close()
+            log("close()")
+        elif name == "abort":
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+            log("SO_LINGER {1,0} + close()")
+        elif name == "sleep":
+            time.sleep(float(arg))
+        elif name == "at":
+            delta = float(arg) - time.time()
+            if delta > 0:
+                time.sleep(delta)
+            log(f"reached barrier (late by {max(0.0, -delta) * 1000:.1f} ms)")
+        elif name == "udp":
+            fam, host, port, rest = parse_hostport(arg)
+            with socket.socket(fam, socket.SOCK_DGRAM) as u:
+                u.sendto(",".join(rest).encode() + b"\n", (host, port))
+            log(f"sent UDP datagram to {host} port {port}")
+        elif name == "hold":
+            log("holding sockets open")
+            print("DONE", flush=True)
+            while True:
+                signal.pause()
+        else:
+            sys.exit(f"unknown step {step!r}")
+    print("DONE", flush=True)
+
+
+if __name__ == "__main__":
+    main()
