@@ -1,6 +1,7 @@
 //! Reader tests on hand-built files: one property each (byte order, timestamp units, interfaces,
 //! damage). Real captures are exercised by tests/conformance.rs.
 use super::*;
+use std::io::Cursor;
 
 fn pcap_header(magic_le: bool, nanos: bool, link: u32) -> Vec<u8> {
     let magic: u32 = if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
