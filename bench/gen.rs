@@ -1,0 +1,405 @@
+//! A deterministic generator of large captures: many interleaved TCP connections with a mix of
+//! what real traffic holds — clean exchanges, retransmitted SYNs, refused connections, half-open
+//! handshakes and resets — written as pcap or pcapng. The same seed and size give the same bytes.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::{self, Write};
+
+/// The mix of connection kinds, in percent.
+const MIX: [(Kind, u32); 6] = [
+    (Kind::Clean, 78),
+    (Kind::ServerClosesFirst, 6),
+    (Kind::SynRetransmitted, 5),
+    (Kind::Refused, 4),
+    (Kind::HalfOpen, 3),
+    (Kind::Reset, 4),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Clean,
+    ServerClosesFirst,
+    SynRetransmitted,
+    Refused,
+    HalfOpen,
+    Reset,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutFormat {
+    Pcap,
+    PcapNg,
+}
+
+pub struct GenConfig {
+    pub bytes: u64,
+    pub format: OutFormat,
+    pub seed: u64,
+    /// Connections open at once.
+    pub live: usize,
+}
+
+/// xorshift64*: small, fast and deterministic.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// One packet a connection will send next.
+#[derive(Clone, Copy)]
+struct Pkt {
+    from_client: bool,
+    flags: u8,
+    payload: u16,
+    /// Delay before this packet, microseconds.
+    gap_us: u64,
+}
+
+const FIN: u8 = 0x01;
+const SYN: u8 = 0x02;
+const RST: u8 = 0x04;
+const PSH: u8 = 0x08;
+const ACK: u8 = 0x10;
+
+struct Conn {
+    client: [u8; 4],
+    server: [u8; 4],
+    cport: u16,
+    sport: u16,
+    cseq: u32,
+    sseq: u32,
+    script: Vec<Pkt>,
+    next: usize,
+    /// The SYN-ACK has been sent: both ISNs are consumed.
+    handshaken: bool,
+    /// Capture time at which the next packet is due, microseconds.
+    due_us: u64,
+}
+
+fn script(kind: Kind, rng: &mut Rng) -> Vec<Pkt> {
+    let p = |from_client, flags, payload, gap_us| Pkt {
+        from_client,
+        flags,
+        payload,
+        gap_us,
+    };
+    let mut s = Vec::with_capacity(16);
+    let rtt = 200 + rng.below(3000);
+    match kind {
+        Kind::Refused => {
+            s.push(p(true, SYN, 0, 0));
+            s.push(p(false, RST | ACK, 0, rtt));
+            return s;
+        }
+        Kind::HalfOpen => {
+            s.push(p(true, SYN, 0, 0));
+            s.push(p(true, SYN, 0, 1_000_000));
+            s.push(p(true, SYN, 0, 2_000_000));
+            return s;
+        }
+        Kind::SynRetransmitted => {
+            s.push(p(true, SYN, 0, 0));
+            s.push(p(true, SYN, 0, 1_000_000));
+        }
+        _ => s.push(p(true, SYN, 0, 0)),
+    }
+    s.push(p(false, SYN | ACK, 0, rtt));
+    s.push(p(true, ACK, 0, rtt));
+    let exchanges = 1 + rng.below(3);
+    for _ in 0..exchanges {
+        s.push(p(
+            true,
+            PSH | ACK,
+            40 + rng.below(400) as u16,
+            1000 + rng.below(20_000),
+        ));
+        for _ in 0..1 + rng.below(3) {
+            s.push(p(false, PSH | ACK, 100 + rng.below(1300) as u16, rtt));
+        }
+        s.push(p(true, ACK, 0, rtt));
+    }
+    match kind {
+        Kind::Reset => s.push(p(rng.below(2) == 0, RST | ACK, 0, rtt)),
+        Kind::ServerClosesFirst => {
+            s.push(p(false, FIN | ACK, 0, rtt));
+            s.push(p(true, FIN | ACK, 0, rtt));
+            s.push(p(false, ACK, 0, rtt));
+        }
+        _ => {
+            s.push(p(true, FIN | ACK, 0, rtt));
+            s.push(p(false, FIN | ACK, 0, rtt));
+            s.push(p(true, ACK, 0, rtt));
+        }
+    }
+    s
+}
+
+fn pick_kind(rng: &mut Rng) -> Kind {
+    let mut r = rng.below(100) as u32;
+    for (k, w) in MIX {
+        if r < w {
+            return k;
+        }
+        r -= w;
+    }
+    Kind::Clean
+}
+
+fn new_conn(n: u64, now_us: u64, rng: &mut Rng) -> Conn {
+    let kind = pick_kind(rng);
+    // Clients spread over 10.0.0.0/8, a few hundred servers; ports cycle so 4-tuples repeat only
+    // after a long time.
+    let c = 1 + (n % 16_000_000) as u32;
+    let server = 1 + (rng.below(250)) as u8;
+    Conn {
+        client: [10, (c >> 16) as u8, (c >> 8) as u8, c as u8],
+        server: [192, 168, 1, server],
+        cport: 1024 + (n % 60_000) as u16,
+        sport: [80, 443, 8080, 5432][rng.below(4) as usize],
+        cseq: rng.next() as u32,
+        sseq: rng.next() as u32,
+        script: script(kind, rng),
+        next: 0,
+        handshaken: false,
+        due_us: now_us,
+    }
+}
+
+fn checksum(mut sum: u32, data: &[u8]) -> u32 {
+    let mut chunks = data.chunks_exact(2);
+    for c in &mut chunks {
+        sum += u32::from(u16::from_be_bytes([c[0], c[1]]));
+    }
+    if let [last] = chunks.remainder() {
+        sum += u32::from(*last) << 8;
+    }
+    sum
+}
+
+fn fold(mut sum: u32) -> u16 {
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// Ethernet + IPv4 + TCP (with MSS/SACK/TS/WS options on SYNs) into `buf`.
+fn build(conn: &mut Conn, pkt: Pkt, ip_id: u16, buf: &mut Vec<u8>) {
+    buf.clear();
+    let (src, dst, sport, dport) = if pkt.from_client {
+        (conn.client, conn.server, conn.cport, conn.sport)
+    } else {
+        (conn.server, conn.client, conn.sport, conn.cport)
+    };
+    let syn = pkt.flags & SYN != 0;
+    let (seq, ack) = match (pkt.from_client, conn.handshaken) {
+        (true, _) => (conn.cseq, conn.sseq),
+        (false, true) => (conn.sseq, conn.cseq),
+        // Before the handshake the server answers the SYN: it acknowledges the client's ISN + 1,
+        // and a refusing RST carries sequence number 0 (RFC 9293 §3.10.7.1).
+        (false, false) if syn => (conn.sseq, conn.cseq.wrapping_add(1)),
+        (false, false) => (0, conn.cseq.wrapping_add(1)),
+    };
+    let opts: &[u8] = if syn {
+        &[
+            2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
+        ]
+    } else {
+        &[]
+    };
+    let tcp_len = 20 + opts.len();
+    let total = 20 + tcp_len + usize::from(pkt.payload);
+    buf.extend_from_slice(&[0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00]);
+    let ip_start = buf.len();
+    buf.extend_from_slice(&[0x45, 0]);
+    buf.extend_from_slice(&(total as u16).to_be_bytes());
+    buf.extend_from_slice(&ip_id.to_be_bytes());
+    buf.extend_from_slice(&[0x40, 0, 64, 6, 0, 0]);
+    buf.extend_from_slice(&src);
+    buf.extend_from_slice(&dst);
+    let ipck = fold(checksum(0, &buf[ip_start..ip_start + 20]));
+    buf[ip_start + 10..ip_start + 12].copy_from_slice(&ipck.to_be_bytes());
+    let tcp_start = buf.len();
+    buf.extend_from_slice(&sport.to_be_bytes());
+    buf.extend_from_slice(&dport.to_be_bytes());
+    buf.extend_from_slice(&seq.to_be_bytes());
+    let ack_field = if pkt.flags & ACK != 0 { ack } else { 0 };
+    buf.extend_from_slice(&ack_field.to_be_bytes());
+    buf.push(((tcp_len / 4) as u8) << 4);
+    buf.push(pkt.flags);
+    // 64240 unscaled on SYNs; 502 << 7 (window scale 7) afterwards.
+    let window: u16 = if syn { 64240 } else { 502 };
+    buf.extend_from_slice(&window.to_be_bytes());
+    buf.extend_from_slice(&[0, 0, 0, 0]);
+    buf.extend_from_slice(opts);
+    buf.resize(buf.len() + usize::from(pkt.payload), 0x61);
+    let mut pseudo = checksum(0, &src);
+    pseudo = checksum(pseudo, &dst);
+    pseudo += 6 + tcp_len as u32 + u32::from(pkt.payload);
+    let tck = fold(checksum(pseudo, &buf[tcp_start..]));
+    buf[tcp_start + 16..tcp_start + 18].copy_from_slice(&tck.to_be_bytes());
+    // Advance the sender's sequence number: SYN and FIN count one, data its length. A
+    // retransmitted SYN reuses the ISN, so the SYN is counted when it is answered.
+    let advance = u32::from(pkt.payload) + u32::from(pkt.flags & FIN != 0);
+    if pkt.from_client {
+        conn.cseq = conn.cseq.wrapping_add(advance);
+    } else {
+        conn.sseq = conn.sseq.wrapping_add(advance);
+    }
+    if syn && pkt.flags & ACK != 0 {
+        conn.sseq = conn.sseq.wrapping_add(1);
+        conn.cseq = conn.cseq.wrapping_add(1);
+        conn.handshaken = true;
+    }
+}
+
+struct Writer<W: Write> {
+    out: W,
+    format: OutFormat,
+    written: u64,
+}
+
+impl<W: Write> Writer<W> {
+    fn header(&mut self) -> io::Result<()> {
+        match self.format {
+            OutFormat::Pcap => {
+                let mut h = Vec::new();
+                h.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+                h.extend_from_slice(&2u16.to_le_bytes());
+                h.extend_from_slice(&4u16.to_le_bytes());
+                h.extend_from_slice(&[0; 8]);
+                h.extend_from_slice(&262_144u32.to_le_bytes());
+                h.extend_from_slice(&1u32.to_le_bytes());
+                self.put(&h)
+            }
+            OutFormat::PcapNg => {
+                let mut shb = Vec::new();
+                shb.extend_from_slice(&0x0a0d_0d0au32.to_le_bytes());
+                shb.extend_from_slice(&28u32.to_le_bytes());
+                shb.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
+                shb.extend_from_slice(&1u16.to_le_bytes());
+                shb.extend_from_slice(&0u16.to_le_bytes());
+                shb.extend_from_slice(&u64::MAX.to_le_bytes());
+                shb.extend_from_slice(&28u32.to_le_bytes());
+                self.put(&shb)?;
+                let mut idb = Vec::new();
+                idb.extend_from_slice(&1u32.to_le_bytes());
+                idb.extend_from_slice(&20u32.to_le_bytes());
+                idb.extend_from_slice(&1u16.to_le_bytes());
+                idb.extend_from_slice(&0u16.to_le_bytes());
+                idb.extend_from_slice(&262_144u32.to_le_bytes());
+                idb.extend_from_slice(&20u32.to_le_bytes());
+                self.put(&idb)
+            }
+        }
+    }
+
+    fn packet(&mut self, ts_us: u64, data: &[u8]) -> io::Result<()> {
+        let len = data.len() as u32;
+        match self.format {
+            OutFormat::Pcap => {
+                let mut h = [0u8; 16];
+                h[0..4].copy_from_slice(&((ts_us / 1_000_000) as u32).to_le_bytes());
+                h[4..8].copy_from_slice(&((ts_us % 1_000_000) as u32).to_le_bytes());
+                h[8..12].copy_from_slice(&len.to_le_bytes());
+                h[12..16].copy_from_slice(&len.to_le_bytes());
+                self.put(&h)?;
+                self.put(data)
+            }
+            OutFormat::PcapNg => {
+                let pad = (4 - data.len() % 4) % 4;
+                let total = (32 + data.len() + pad) as u32;
+                let mut h = [0u8; 28];
+                h[0..4].copy_from_slice(&6u32.to_le_bytes());
+                h[4..8].copy_from_slice(&total.to_le_bytes());
+                h[8..12].copy_from_slice(&0u32.to_le_bytes());
+                h[12..16].copy_from_slice(&((ts_us >> 32) as u32).to_le_bytes());
+                h[16..20].copy_from_slice(&(ts_us as u32).to_le_bytes());
+                h[20..24].copy_from_slice(&len.to_le_bytes());
+                h[24..28].copy_from_slice(&len.to_le_bytes());
+                self.put(&h)?;
+                self.put(data)?;
+                self.put(&[0u8; 3][..pad])?;
+                self.put(&total.to_le_bytes())
+            }
+        }
+    }
+
+    fn put(&mut self, b: &[u8]) -> io::Result<()> {
+        self.written += b.len() as u64;
+        self.out.write_all(b)
+    }
+}
+
+/// What was generated.
+pub struct GenStats {
+    pub packets: u64,
+    pub connections: u64,
+    pub bytes: u64,
+}
+
+/// Writes a capture of about `cfg.bytes` bytes.
+pub fn generate(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> {
+    let mut rng = Rng(cfg.seed.max(1));
+    let mut w = Writer {
+        out,
+        format: cfg.format,
+        written: 0,
+    };
+    w.header()?;
+    let start_us = 1_700_000_000_000_000u64;
+    let mut now = start_us;
+    let mut started = 0u64;
+    let mut packets = 0u64;
+    let mut live: Vec<Conn> = (0..cfg.live.max(1))
+        .map(|i| {
+            started += 1;
+            new_conn(started, now + i as u64 * 50, &mut rng)
+        })
+        .collect();
+    // The connection whose next packet is due first sends it; ties break by position.
+    let mut due: BinaryHeap<Reverse<(u64, usize)>> = live
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Reverse((c.due_us, i)))
+        .collect();
+    let mut buf = Vec::with_capacity(2048);
+    while w.written < cfg.bytes {
+        let Some(Reverse((_, i))) = due.pop() else {
+            break;
+        };
+        let conn = &mut live[i];
+        let pkt = conn.script[conn.next];
+        now = now.max(conn.due_us);
+        build(conn, pkt, packets as u16, &mut buf);
+        w.packet(now, &buf)?;
+        packets += 1;
+        conn.next += 1;
+        if conn.next < conn.script.len() {
+            conn.due_us = now + conn.script[conn.next].gap_us;
+        } else {
+            started += 1;
+            let idle = rng.below(5_000);
+            live[i] = new_conn(started, now + idle, &mut rng);
+        }
+        due.push(Reverse((live[i].due_us, i)));
+    }
+    w.out.flush()?;
+    Ok(GenStats {
+        packets,
+        connections: started,
+        bytes: w.written,
+    })
+}

@@ -1,0 +1,72 @@
+//! Side-by-side timings in one run: the parse floor (pcap-parser records + etherparse slicing,
+//! nothing else) against synack's own read-and-decode path over the same file.
+
+use etherparse::LaxSlicedPacket;
+use pcap_parser::{PcapBlockOwned, PcapError};
+use std::fs::File;
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use synack::capture::CaptureReader;
+use synack::decode::{decode, DecodeStats};
+
+pub struct Run {
+    pub packets: u64,
+    pub elapsed: Duration,
+}
+
+/// The floor: walk every record with pcap-parser's streaming reader and slice it with
+/// etherparse's lax slicer; keep nothing.
+pub fn floor(path: &Path) -> Run {
+    let start = Instant::now();
+    let file = File::open(path).expect("open capture");
+    let mut reader = pcap_parser::create_reader(1 << 20, file).expect("a pcap or pcapng file");
+    let mut packets = 0u64;
+    let mut tcp = 0u64;
+    loop {
+        match reader.next() {
+            Ok((len, block)) => {
+                let data = match &block {
+                    PcapBlockOwned::Legacy(b) => Some(b.data),
+                    PcapBlockOwned::NG(pcap_parser::Block::EnhancedPacket(b)) => Some(b.data),
+                    _ => None,
+                };
+                if let Some(data) = data {
+                    packets += 1;
+                    if let Ok(p) = LaxSlicedPacket::from_ethernet(data) {
+                        tcp += u64::from(matches!(
+                            p.transport,
+                            Some(etherparse::TransportSlice::Tcp(_))
+                        ));
+                        black_box(&p);
+                    }
+                }
+                reader.consume(len);
+            }
+            Err(PcapError::Eof) => break,
+            Err(PcapError::Incomplete(_)) => reader.refill().expect("refill"),
+            Err(e) => panic!("floor loop: {e:?}"),
+        }
+    }
+    black_box(tcp);
+    Run {
+        packets,
+        elapsed: start.elapsed(),
+    }
+}
+
+/// synack's capture reader and decoder, counting as `synack report` counts.
+pub fn read_and_decode(path: &Path) -> Run {
+    let start = Instant::now();
+    let mut reader = CaptureReader::open(path).expect("open capture");
+    let mut stats = DecodeStats::default();
+    while let Ok(Some(frame)) = reader.next_frame() {
+        let d = decode(&frame);
+        stats.count(&d);
+        black_box(&d);
+    }
+    Run {
+        packets: stats.packets,
+        elapsed: start.elapsed(),
+    }
+}

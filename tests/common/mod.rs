@@ -1,0 +1,36 @@
+//! Shared by the integration tests: where the corpus is, and what expected.json says.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The shared corpus: `$SYNACK_CORPUS`, or `../shared/corpus` beside the repository. `None` (and
+/// a note on stderr) when it is not there, so the tests that need it skip.
+pub fn corpus_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("SYNACK_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    if dir.join("expected.json").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipping: no corpus at {} (set SYNACK_CORPUS)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// `(relative path, expected counts)` for every capture of expected.json, in file order.
+pub fn expected_captures(dir: &std::path::Path) -> Vec<(String, serde_json::Value)> {
+    let text = std::fs::read_to_string(dir.join("expected.json")).expect("expected.json");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("expected.json is JSON");
+    let caps = doc["captures"].as_object().expect("captures object");
+    caps.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// The repository's testdata directory.
+pub fn testdata(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(name)
+}
