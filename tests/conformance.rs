@@ -1,21 +1,49 @@
-//! Conformance against the shared corpus of real captures (../shared/corpus): for every capture,
-//! synack's `packets` and `tcp_segments` must equal tshark's (expected.json), except the
-//! deviations listed here with their reason. When the corpus is absent the tests say so and pass.
+//! Conformance against real captures with independent expected results: the shared corpus
+//! (../shared/corpus/expected.json) and the project's own kernel recordings
+//! (testdata/expected.json). For every capture synack's `packets` and `tcp_segments` must equal
+//! tshark's, except the deviations listed here with their reason. When the shared corpus is
+//! absent its half says so and skips.
 
 mod common;
 
 use common::{corpus_dir, expected_captures};
+use std::path::Path;
 use synack::analyze::analyze_capture;
 
 /// Captures where synack's counts differ from tshark's on purpose, and why.
 const DEVIATIONS: &[(&str, &str)] = &[];
 
 #[test]
-fn packet_and_tcp_segment_counts_equal_tsharks() {
+fn corpus_counts_equal_tsharks() {
     let Some(dir) = corpus_dir() else { return };
+    let (checked, failures) = compare_counts(&dir);
+    assert!(checked > 90, "only {checked} captures read");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} captures differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn testdata_counts_equal_tsharks() {
+    let dir = common::testdata("");
+    let (checked, failures) = compare_counts(&dir);
+    assert!(checked >= 19, "only {checked} captures read");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} captures differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Reads every capture of `dir/expected.json`; returns how many were read and what differed.
+fn compare_counts(dir: &Path) -> (usize, Vec<String>) {
     let mut failures = Vec::new();
     let mut checked = 0;
-    for (name, exp) in expected_captures(&dir) {
+    for (name, exp) in expected_captures(dir) {
         let path = dir.join(&name);
         let summary = match analyze_capture(&path, |_| {}) {
             Ok(s) => s,
@@ -53,11 +81,5 @@ fn packet_and_tcp_segment_counts_equal_tsharks() {
             ));
         }
     }
-    assert!(checked > 90, "only {checked} captures read");
-    assert!(
-        failures.is_empty(),
-        "{} of {checked} captures differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    (checked, failures)
 }

@@ -204,8 +204,8 @@ enum Step {
         link: LinkType,
     },
     Skip(usize),
+    /// More data is needed: refill, or grow the buffer when it is full.
     Refill,
-    TooBig,
     End,
     Fail(ErrorKind),
 }
@@ -324,8 +324,7 @@ impl CaptureReader {
             let step = match it.next() {
                 Ok((len, block)) => classify(&mut self.state, len, block, base),
                 Err(e) => match e {
-                    PcapError::Incomplete(_) => Step::Refill,
-                    PcapError::BufferTooSmall => Step::TooBig,
+                    PcapError::Incomplete(_) | PcapError::BufferTooSmall => Step::Refill,
                     PcapError::Eof => Step::End,
                     PcapError::UnexpectedEof => Step::End,
                     PcapError::ReadError => Step::End,
@@ -369,21 +368,14 @@ impl CaptureReader {
                         self.finished = true;
                         return Err(ended(&*it, &self.state, &self.status, offset));
                     }
-                    // A full buffer that still holds no whole block: make room.
-                    if it.data().len() == before && !it.reader_exhausted() {
+                    // The buffer is full and still holds no whole record: make room, unless the
+                    // record's declared length is beyond anything real. A stream that ended
+                    // instead is reported by the next parse as a cut record.
+                    if !it.reader_exhausted() && it.data().len() == before {
                         if let Err(e) = grow(it, &self.state) {
                             self.finished = true;
                             return Err(CaptureError::at(offset, e));
                         }
-                    }
-                }
-                Step::TooBig => {
-                    if let Err(e) = grow(it, &self.state).and_then(|()| {
-                        it.refill()
-                            .map_err(|_| ErrorKind::Corrupt("read error while growing".into()))
-                    }) {
-                        self.finished = true;
-                        return Err(CaptureError::at(offset, e));
                     }
                 }
                 Step::End => {
@@ -405,7 +397,8 @@ impl CaptureReader {
     }
 }
 
-/// The input ended (or failed) with part of a record left over.
+/// The input ended (or failed) with part of a record left over: a cut capture, unless the
+/// record's declared length could never have been real.
 fn ended(
     it: &dyn PcapReaderIterator,
     state: &State,
@@ -415,9 +408,14 @@ fn ended(
     if let Some(e) = status.take_error() {
         return io_damage(offset, e);
     }
-    let have = it.data().len() as u64;
-    let needed = declared_len(it.data(), state).map(|total| total.saturating_sub(have));
-    CaptureError::at(offset, ErrorKind::CutMidRecord { needed })
+    match plausible_len(it.data(), state) {
+        Err(corrupt) => CaptureError::at(offset, corrupt),
+        Ok(total) => {
+            let have = it.data().len() as u64;
+            let needed = total.map(|t| t.saturating_sub(have));
+            CaptureError::at(offset, ErrorKind::CutMidRecord { needed })
+        }
+    }
 }
 
 /// An I/O error in the middle of the data: a gzip stream cut short is a cut capture, a corrupt
@@ -492,33 +490,40 @@ fn declared_len(data: &[u8], state: &State) -> Option<u64> {
     }
 }
 
-/// Makes the buffer big enough for the record at its start, unless the record's declared length is
-/// beyond anything a real capture holds.
-fn grow(it: &mut dyn PcapReaderIterator, state: &State) -> Result<(), ErrorKind> {
-    let data = it.data();
+/// The declared length of the record at the start of `data`, or why it cannot be real: a legacy
+/// pcap record beyond the snap length and Wireshark's 256 KiB limit, a pcapng block above 16 MiB.
+fn plausible_len(data: &[u8], state: &State) -> Result<Option<u64>, ErrorKind> {
     let Some(total) = declared_len(data, state) else {
-        return Err(ErrorKind::Corrupt("a record header cannot be read".into()));
+        return Ok(None);
     };
     let limit = match state.format {
         Format::Pcap => MAX_PCAP_RECORD.max(u64::from(state.pcap_snaplen)) + 16,
         Format::PcapNg => MAX_PCAPNG_BLOCK,
     };
-    if total > limit {
-        let what = match state.format {
-            Format::Pcap => format!(
-                "a record claims {} captured bytes, more than the snap length {} or any real packet",
-                total - 16,
-                state.pcap_snaplen
-            ),
-            Format::PcapNg => format!("a block claims a length of {total} bytes"),
-        };
-        return Err(ErrorKind::Corrupt(what));
+    if total <= limit {
+        return Ok(Some(total));
     }
-    // Room for the record plus the next record's header keeps the parser from stalling.
+    Err(ErrorKind::Corrupt(match state.format {
+        Format::Pcap => format!(
+            "a record claims {} captured bytes, more than the snap length {} or any real packet",
+            total - 16,
+            state.pcap_snaplen
+        ),
+        Format::PcapNg => format!("a block claims a length of {total} bytes"),
+    }))
+}
+
+/// Makes the buffer big enough for the record at its start.
+fn grow(it: &mut dyn PcapReaderIterator, state: &State) -> Result<(), ErrorKind> {
+    let Some(total) = plausible_len(it.data(), state)? else {
+        return Err(ErrorKind::Corrupt("a record header cannot be read".into()));
+    };
+    // Room for the record and some of what follows it.
     let want = usize::try_from(total)
         .unwrap_or(usize::MAX)
-        .saturating_mul(2);
-    if want > it.data().len() && !it.grow(want) {
+        .max(it.data().len())
+        .saturating_add(1 << 16);
+    if !it.grow(want) {
         return Err(ErrorKind::Corrupt(format!(
             "a record of {total} bytes does not fit in memory"
         )));

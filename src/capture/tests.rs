@@ -39,12 +39,13 @@ fn pcap_record(le: bool, sec: u32, frac: u32, data: &[u8], orig: u32) -> Vec<u8>
     r
 }
 
-fn frames(
-    bytes: Vec<u8>,
-) -> (
+/// (number, ns, link, data, orig_len) of every frame, and the error that ended reading.
+type Frames = (
     Vec<(u64, i64, LinkType, Vec<u8>, u32)>,
     Option<CaptureError>,
-) {
+);
+
+fn frames(bytes: Vec<u8>) -> Frames {
     let mut r = CaptureReader::from_read(Cursor::new(bytes)).expect("opens");
     let mut out = Vec::new();
     loop {

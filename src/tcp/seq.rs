@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::ops::{Add, Sub};
 
 /// A TCP sequence or acknowledgment number.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -12,14 +13,6 @@ impl SeqNum {
     /// `self - other` as the signed distance modulo 2³²: positive when `self` is after `other`.
     pub fn diff(self, other: SeqNum) -> i32 {
         self.0.wrapping_sub(other.0) as i32
-    }
-
-    pub fn add(self, n: u32) -> SeqNum {
-        SeqNum(self.0.wrapping_add(n))
-    }
-
-    pub fn sub(self, n: u32) -> SeqNum {
-        SeqNum(self.0.wrapping_sub(n))
     }
 
     /// Modular order: `a.cmp_mod(b)` is `Less` when `a` comes before `b` in sequence space.
@@ -41,6 +34,22 @@ impl SeqNum {
     }
 }
 
+/// `seq + len`, wrapping modulo 2³².
+impl Add<u32> for SeqNum {
+    type Output = SeqNum;
+    fn add(self, n: u32) -> SeqNum {
+        SeqNum(self.0.wrapping_add(n))
+    }
+}
+
+/// `seq - len`, wrapping modulo 2³² (never panics, unlike a plain `u32` subtraction).
+impl Sub<u32> for SeqNum {
+    type Output = SeqNum;
+    fn sub(self, n: u32) -> SeqNum {
+        SeqNum(self.0.wrapping_sub(n))
+    }
+}
+
 impl fmt::Display for SeqNum {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
@@ -54,13 +63,13 @@ mod tests {
     #[test]
     fn wraps_around() {
         let a = SeqNum(u32::MAX - 1);
-        let b = a.add(5);
+        let b = a + 5;
         assert_eq!(b, SeqNum(3));
         assert!(a.before(b));
         assert!(b.after(a));
         assert_eq!(b.diff(a), 5);
         assert_eq!(a.diff(b), -5);
-        assert_eq!(b.sub(5), a);
+        assert_eq!(b - 5, a);
     }
 
     #[test]

@@ -102,6 +102,7 @@ ns_up() {
   ip -n "$SRV" addr add "$S6/64" dev "$VS" nodad
   if command -v ethtool >/dev/null; then
     # software checksums, so the captured packets carry valid TCP checksums
+    # (lo's checksum offload is fixed on: packets captured on lo keep partial checksums)
     in_cli ethtool -K "$VC" tx off >/dev/null 2>&1 || true
     in_srv ethtool -K "$VS" tx off >/dev/null 2>&1 || true
   fi
@@ -129,7 +130,7 @@ capture() {
 tcpdump_cap() { # tcpdump_cap FILE [tcpdump options and filter]
   local file=$1
   shift
-  capture "$file" tcpdump -i "$VC" -U --immediate-mode -Z root -w "$file" "$@"
+  capture "$file" tcpdump -i "$VC" -U --immediate-mode -B 16384 -Z root -w "$file" "$@"
 }
 capture_stop() {
   sleep 0.5
@@ -137,6 +138,11 @@ capture_stop() {
   wait "$CAP_PID" || true
   CAP_PID=""
   sed 's/^/capture: /' "$WORK/cap.err" >>"$WORK/scenario.log"
+  # tcpdump: "N packets dropped by kernel"; dumpcap: "received/dropped on interface 'X': R/D (..."
+  if grep -qE '^[1-9][0-9]* packets dropped by kernel|: [0-9]+/[1-9][0-9]* \(' "$WORK/cap.err"; then
+    cat "$WORK/cap.err" >&2
+    die "$CUR: the capture lost packets"
+  fi
 }
 # snap NAME: ss of both namespaces, raw
 snap() {
@@ -157,13 +163,36 @@ finish() {
     cat "$WORK/scenario.log"
     local f
     for f in "$WORK"/*.log; do
-      case $(basename "$f") in scenario.log|cap.*) continue ;; esac
+      [[ $(basename "$f") != scenario.log ]] || continue
       sed "s/^/$(basename "$f" .log): /" "$f"
       rm -f "$f"
     done
     echo
-  } >>"$RECORD_LOG"
+  } >"$WORK/section.$CUR"
+  chmod 644 "$OUT/$CUR".* 2>/dev/null || true
   ns_down
+}
+
+# record.log keeps one section per scenario, in the order of ALL; a partial run
+# replaces only the sections of the scenarios it recorded.
+merge_log() {
+  "$PY" - "$RECORD_LOG" "$WORK" "${ALL[@]}" <<'PYEOF'
+import os, re, sys
+log, work, order = sys.argv[1], sys.argv[2], sys.argv[3:]
+sections = {}
+if os.path.exists(log):
+    for part in re.split(r"(?m)^(?=### )", open(log).read()):
+        if part.startswith("### "):
+            sections[part.split("\n", 1)[0][4:].strip()] = part
+for name in order:
+    f = os.path.join(work, "section." + name)
+    if os.path.exists(f):
+        sections[name] = open(f).read()
+with open(log, "w") as out:
+    for name in order:
+        if name in sections:
+            out.write(sections[name])
+PYEOF
 }
 
 cleanup() {
@@ -171,7 +200,11 @@ cleanup() {
   [[ -z $CAP_PID ]] || { kill -INT "$CAP_PID" 2>/dev/null || true; wait "$CAP_PID" 2>/dev/null || true; }
   stop_all
   ns_down
-  if (( rc == 0 )); then rm -rf "$WORK"; else echo "record.sh: failed, logs kept in $WORK" >&2; fi
+  if (( rc == 0 )) || rmdir "$WORK" 2>/dev/null; then
+    rm -rf "$WORK"
+  else
+    echo "record.sh: failed, logs kept in $WORK" >&2
+  fi
 }
 trap cleanup EXIT
 
@@ -389,28 +422,27 @@ fmt_simple() { # fmt_simple NAME PORT FILE CAPTURE-COMMAND...
 }
 
 sc_fmt_pcap_usec() {
-  fmt_simple fmt-pcap-usec 9101 "$OUT/fmt-pcap-usec.pcap" tcpdump -i "$VC" -U --immediate-mode -Z root -w "$OUT/fmt-pcap-usec.pcap" tcp
+  fmt_simple fmt-pcap-usec 9101 "$OUT/fmt-pcap-usec.pcap" tcpdump -i "$VC" -U --immediate-mode -B 16384 -Z root -w "$OUT/fmt-pcap-usec.pcap" tcp
   gzip -9 -n -c "$OUT/fmt-pcap-usec.pcap" >"$OUT/fmt-pcap-usec.pcap.gz"
 }
 sc_fmt_pcap_nsec() {
-  fmt_simple fmt-pcap-nsec 9102 "$OUT/fmt-pcap-nsec.pcap" tcpdump -i "$VC" -U --immediate-mode -Z root --time-stamp-precision=nano \
+  fmt_simple fmt-pcap-nsec 9102 "$OUT/fmt-pcap-nsec.pcap" tcpdump -i "$VC" -U --immediate-mode -B 16384 -Z root --time-stamp-precision=nano \
     -w "$OUT/fmt-pcap-nsec.pcap" tcp
 }
 sc_fmt_pcapng() {
   fmt_simple fmt-pcapng 9103 "$OUT/fmt-pcapng.pcapng" dumpcap -i "$VC" -f tcp -w "$OUT/fmt-pcapng.pcapng"
 }
 sc_fmt_sll() {
-  fmt_simple fmt-sll 9105 "$OUT/fmt-sll.pcap" tcpdump -i any -y LINUX_SLL -U --immediate-mode -Z root -w "$OUT/fmt-sll.pcap" tcp
+  fmt_simple fmt-sll 9105 "$OUT/fmt-sll.pcap" tcpdump -i any -y LINUX_SLL -U --immediate-mode -B 16384 -Z root -w "$OUT/fmt-sll.pcap" tcp
 }
 sc_fmt_sll2() {
-  fmt_simple fmt-sll2 9106 "$OUT/fmt-sll2.pcap" tcpdump -i any -y LINUX_SLL2 -U --immediate-mode -Z root -w "$OUT/fmt-sll2.pcap" tcp
+  fmt_simple fmt-sll2 9106 "$OUT/fmt-sll2.pcap" tcpdump -i any -y LINUX_SLL2 -U --immediate-mode -B 16384 -Z root -w "$OUT/fmt-sll2.pcap" tcp
 }
 sc_fmt_pcapng_multi() { # two interfaces: veth-cli (to the server) and lo (inside synack-cli)
   local name=fmt-pcapng-multi port=9104
   begin "$name"
   capture "$OUT/$name.pcapng" dumpcap -f tcp -i "$VC" -i lo -w "$OUT/$name.pcapng"
   simple_pair "$S4" "$port" 40104
-  stop_all
   sock lo-server "$CLI" listen="127.0.0.1,$port" accept recv send=pong recv-eof close hold
   wait_for "$WORK/lo-server.log" READY 5
   sock lo-client "$CLI" connect="127.0.0.1,$port,40204" send=ping recv close hold
@@ -446,10 +478,10 @@ main() {
   for s in "${list[@]}"; do
     declare -F "sc_${s//-/_}" >/dev/null || die "unknown scenario $s (known: ${ALL[*]})"
   done
-  (( $# )) || : >"$RECORD_LOG"
   for s in "${list[@]}"; do
     "sc_${s//-/_}"
   done
+  merge_log
   note "done: $OUT"
 }
 
