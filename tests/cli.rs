@@ -416,3 +416,17 @@ fn corpus_damaged_files() {
         String::from_utf8_lossy(&out.stderr).contains("a record claims 3925868813 captured bytes")
     );
 }
+
+#[test]
+fn fragments_and_icmp_quoting_tcp_are_not_segments() {
+    // fmt-mixed.pcap holds a 3000-byte ping over IPv4 and IPv6 (3 fragments per datagram, both
+    // ways) and two ICMP admin-prohibited errors quoting a SYN.
+    let doc = json_report(&[testdata("kernel/fmt-mixed.pcap").to_str().unwrap()]);
+    let c = &doc["captures"][0];
+    assert_eq!(c["ip_fragments"], 12);
+    assert_eq!(
+        c["tcp_segments"], 12,
+        "the TCP connection (10) and the refused SYN twice"
+    );
+    assert_eq!(c["undecodable"], 0);
+}

@@ -460,6 +460,17 @@ sc_fmt_mixed() { # unfiltered: ARP, ICMP echo, UDP (+ ICMP port unreachable), IP
   in_cli ping -c 1 -W 2 "$S4" >>"$WORK/scenario.log"
   in_cli ping -6 -c 1 -W 2 "$S6" >>"$WORK/scenario.log"
   in_cli "$PY" -u "$SOCK" udp udp="$S4,$port,hello over udp" >>"$WORK/scenario.log"
+  # Fragmented datagrams (3000-byte echo over a 1500-byte MTU), IPv4 and IPv6: counted as IP
+  # fragments, never taken for TCP.
+  in_cli ping -c 1 -W 2 -s 3000 "$S4" >>"$WORK/scenario.log"
+  in_cli ping -6 -c 1 -W 2 -s 3000 "$S6" >>"$WORK/scenario.log"
+  # A TCP SYN refused with an ICMP error that quotes it: the quoted header is not a segment.
+  in_srv nft -f - <<EOF
+table inet mixed {
+  chain input { type filter hook input priority 0; tcp dport 9199 reject with icmp type admin-prohibited; }
+}
+EOF
+  in_cli timeout 3 bash -c "exec 3<>/dev/tcp/$S4/9199" >>"$WORK/scenario.log" 2>&1 || true
   sleep 0.2
   simple_pair "$S4" "$port" 40107
   sleep 0.5

@@ -38,7 +38,7 @@ FLAGNAMES = [(0x02, "S"), (0x01, "F"), (0x04, "R"), (0x08, "P"), (0x10, "A")]  #
 
 def tcp_packets(fname, client_ports):
     """TCP packets as dicts; 'dir' is C (from a client port) or S."""
-    out = run("tshark", "-r", fname, "-Y", "tcp", "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f",
+    out = run("tshark", "-r", fname, "-Y", "tcp && !icmp && !icmpv6", "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f",
               "-o", "tcp.relative_sequence_numbers:TRUE",
               "-e", "frame.number", "-e", "frame.time_relative", "-e", "tcp.srcport", "-e", "tcp.dstport",
               "-e", "tcp.flags", "-e", "tcp.seq", "-e", "tcp.ack", "-e", "tcp.len", "-e", "tcp.stream",
@@ -226,7 +226,11 @@ def format_checks():
     f = "fmt-mixed.pcap"
     for proto in ("arp", "icmp", "udp", "icmpv6", "tcp"):
         check(len(frames_matching(f, proto)) > 0, f"{f}: has {proto}")
-    check(seq_string(tcp_packets(f, {40107})) == NORMAL, f"{f}: TCP connection")
+    check(len(frames_matching(f, "ip.flags.mf == 1 || ip.frag_offset > 0")) >= 4, f"{f}: has IPv4 fragments")
+    check(len(frames_matching(f, "ipv6.nxt == 44")) >= 4, f"{f}: has IPv6 fragments")
+    check(len(frames_matching(f, "icmp.type == 3 && tcp")) >= 1, f"{f}: has an ICMP error quoting TCP")
+    conn = [p for p in tcp_packets(f, {40107}) if 40107 in (p["sport"], p["dport"])]
+    check(seq_string(conn) == NORMAL, f"{f}: TCP connection")
     expect_ss("fmt-mixed", [("TIME-WAIT", f"{C4}:40107", f"{S4}:9107")], [("LISTEN", f"{S4}:9107", "0.0.0.0:*")])
 
 
