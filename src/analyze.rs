@@ -1,10 +1,14 @@
-//! Runs one capture through the pipeline: frames are read, decoded, counted, and each TCP
-//! segment is handed on. Damage part-way (a cut or corrupt record) ends the capture early but
-//! keeps everything read before it.
+//! Runs one capture through the pipeline: frames are read, decoded and counted, each TCP segment
+//! goes to the flow tracker, and each connection that ends goes to the caller. Damage part-way
+//! (a cut or corrupt record) ends the capture early but keeps everything read before it.
 
 use crate::capture::{CaptureError, CaptureReader, Format, LinkType};
-use crate::decode::{decode, DecodeStats, Decoded, TcpSegment};
+use crate::decode::{decode, DecodeStats, Decoded};
+use crate::flow::{ConnSink, TimeWaitHolder, Tracker};
+use crate::tcp::{Connection, TcpConfig};
 use crate::time::Timestamp;
+use std::net::IpAddr;
+use std::ops::ControlFlow;
 use std::path::Path;
 
 /// What one capture held, as far as it could be read.
@@ -48,26 +52,66 @@ impl CaptureSummary {
     }
 }
 
-/// Reads the capture at `path` (or stdin for `-`), calling `on_segment` for every TCP segment in
-/// capture order. Fails only when the input cannot be opened or is not a capture at all.
+/// A capture's connections are known: the capture itself, and what only the whole tells.
+#[derive(Debug)]
+pub struct CaptureResult {
+    pub capture: CaptureSummary,
+    /// Every host that held TIME-WAIT: peak at once (with when) and still held at the end.
+    pub time_wait: Vec<(IpAddr, TimeWaitHolder)>,
+    /// The capture's end: its latest timestamp.
+    pub end: Option<Timestamp>,
+    /// Connections started.
+    pub connections: u64,
+    /// Most connections held in the live table at once.
+    pub peak_live: usize,
+    /// The caller asked to stop before the end (for example, its output went away).
+    pub stopped: bool,
+}
+
+/// Hands ended connections to the caller until it says stop.
+struct Forward<F> {
+    on_conn: F,
+    stop: bool,
+}
+
+impl<F: FnMut(Connection) -> ControlFlow<()>> ConnSink for Forward<F> {
+    fn ended(&mut self, conn: Connection) {
+        if !self.stop && (self.on_conn)(conn).is_break() {
+            self.stop = true;
+        }
+    }
+}
+
+/// Reads the capture at `path` (or stdin for `-`), calling `on_conn` for every connection as it
+/// ends. Fails only when the input cannot be opened or is not a capture at all.
 pub fn analyze_capture(
     path: &Path,
-    on_segment: impl FnMut(&TcpSegment),
-) -> Result<CaptureSummary, CaptureError> {
+    cfg: TcpConfig,
+    on_conn: impl FnMut(Connection) -> ControlFlow<()>,
+) -> Result<CaptureResult, CaptureError> {
     let reader = CaptureReader::open(path)?;
-    Ok(run(path.display().to_string(), reader, on_segment))
+    Ok(run(path.display().to_string(), reader, cfg, on_conn))
 }
 
 /// Same as [`analyze_capture`] for a reader that is already open.
 pub fn run(
     name: String,
     mut reader: CaptureReader,
-    mut on_segment: impl FnMut(&TcpSegment),
-) -> CaptureSummary {
+    cfg: TcpConfig,
+    on_conn: impl FnMut(Connection) -> ControlFlow<()>,
+) -> CaptureResult {
+    let mut sink = Forward {
+        on_conn,
+        stop: false,
+    };
+    let mut tracker = Tracker::new(cfg);
     let mut stats = DecodeStats::default();
     let mut first_ts = None;
     let mut last_ts = None;
     let damage = loop {
+        if sink.stop {
+            break None;
+        }
         match reader.next_frame() {
             Ok(Some(frame)) => {
                 first_ts.get_or_insert(frame.ts);
@@ -75,21 +119,45 @@ pub fn run(
                 let d = decode(&frame);
                 stats.count(&d);
                 if let Decoded::Tcp(seg) = &d {
-                    on_segment(seg);
+                    tracker.segment(seg, &mut sink);
                 }
             }
             Ok(None) => break None,
             Err(e) => break Some(e),
         }
     };
-    CaptureSummary {
-        path: name,
-        format: reader.format(),
-        gzip: reader.is_gzip(),
-        link_types: reader.link_types().to_vec(),
-        stats,
-        first_ts,
-        last_ts,
-        damage,
+    let end = tracker.clock();
+    let connections = tracker.started();
+    let peak_live = tracker.peak_live();
+    let time_wait = tracker.finish(&mut sink);
+    CaptureResult {
+        capture: CaptureSummary {
+            path: name,
+            format: reader.format(),
+            gzip: reader.is_gzip(),
+            link_types: reader.link_types().to_vec(),
+            stats,
+            first_ts,
+            last_ts,
+            damage,
+        },
+        time_wait,
+        end,
+        connections,
+        peak_live,
+        stopped: sink.stop,
     }
+}
+
+/// Every connection of a capture, in the order they ended (tests and small tools).
+pub fn connections(
+    path: &Path,
+    cfg: TcpConfig,
+) -> Result<(CaptureResult, Vec<Connection>), CaptureError> {
+    let mut all = Vec::new();
+    let res = analyze_capture(path, cfg, |c| {
+        all.push(c);
+        ControlFlow::Continue(())
+    })?;
+    Ok((res, all))
 }

@@ -8,6 +8,8 @@ pub mod analyze;
 pub mod capture;
 pub mod cli;
 pub mod decode;
+pub mod flow;
 pub mod report;
 pub mod tcp;
 pub mod time;
+pub mod zeek;

@@ -7,8 +7,10 @@
 mod common;
 
 use common::{corpus_dir, expected_captures};
+use std::ops::ControlFlow;
 use std::path::Path;
 use synack::analyze::analyze_capture;
+use synack::tcp::TcpConfig;
 
 /// Captures where synack's counts differ from tshark's on purpose, and why.
 const DEVIATIONS: &[(&str, &str)] = &[];
@@ -45,13 +47,14 @@ fn compare_counts(dir: &Path) -> (usize, Vec<String>) {
     let mut checked = 0;
     for (name, exp) in expected_captures(dir) {
         let path = dir.join(&name);
-        let summary = match analyze_capture(&path, |_| {}) {
-            Ok(s) => s,
-            Err(e) => {
-                failures.push(format!("{name}: cannot read: {e}"));
-                continue;
-            }
-        };
+        let summary =
+            match analyze_capture(&path, TcpConfig::default(), |_| ControlFlow::Continue(())) {
+                Ok(s) => s.capture,
+                Err(e) => {
+                    failures.push(format!("{name}: cannot read: {e}"));
+                    continue;
+                }
+            };
         checked += 1;
         let want = (exp["packets"].as_u64(), exp["tcp_segments"].as_u64());
         let got = (

@@ -130,6 +130,8 @@ pub struct TcpSegment {
     pub window: u16,
     /// Payload bytes, from the IP header's length (not the captured length).
     pub payload_len: u32,
+    /// Of those, how many the capture holds (fewer when the snap length cut the frame).
+    pub payload_captured: u32,
     /// The IP datagram's length from its header (Zeek's `ip_bytes`).
     pub ip_len: u32,
     pub options: SynOptions,
@@ -347,6 +349,9 @@ fn decode_tcp(
         flags,
         window,
         payload_len: u32::try_from(declared_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
+        // Ethernet padding lies beyond the IP length and is not payload.
+        payload_captured: u32::try_from(t.len().min(declared_len).saturating_sub(header_len))
+            .unwrap_or(u32::MAX),
         ip_len: 0,
         options,
         truncated: frame.is_truncated(),

@@ -1,7 +1,9 @@
-//! `--format json`: one document, CONTRACT.md's schema 1.
+//! `--format json`: one document, CONTRACT.md's schema 1, written while the capture is read:
+//! each connection as it ends, then the captures, the summary and the findings. Consumers must
+//! not rely on key order.
 
-use super::{Emitter, SCHEMA_VERSION};
-use crate::analyze::CaptureSummary;
+use super::{ConnReport, Emitter, Summary, SCHEMA_VERSION};
+use crate::analyze::{CaptureResult, CaptureSummary};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -25,6 +27,8 @@ pub struct CaptureJson<'a> {
     pub ip_fragments: u64,
     /// Added: where and why reading stopped early, when it did.
     pub damage: Option<DamageJson>,
+    /// Added: TCP connections in the capture (before any filter).
+    pub connections: u64,
 }
 
 #[derive(Serialize)]
@@ -35,8 +39,8 @@ pub struct DamageJson {
     pub message: String,
 }
 
-impl<'a> From<&'a CaptureSummary> for CaptureJson<'a> {
-    fn from(c: &'a CaptureSummary) -> Self {
+impl<'a> CaptureJson<'a> {
+    pub fn new(c: &'a CaptureSummary, connections: u64) -> Self {
         CaptureJson {
             path: &c.path,
             format: c.format.to_string(),
@@ -56,39 +60,78 @@ impl<'a> From<&'a CaptureSummary> for CaptureJson<'a> {
                 cut: d.is_cut(),
                 message: d.to_string(),
             }),
+            connections,
         }
     }
 }
 
 pub struct JsonEmitter<W: Write> {
     out: W,
-    captures: Vec<serde_json::Value>,
+    started: bool,
+    connections: usize,
+    captures: Vec<String>,
 }
 
 impl<W: Write> JsonEmitter<W> {
     pub fn new(out: W) -> Self {
         JsonEmitter {
             out,
+            started: false,
+            connections: 0,
             captures: Vec::new(),
         }
     }
+
+    fn start(&mut self) -> io::Result<()> {
+        if !self.started {
+            self.started = true;
+            write!(
+                self.out,
+                "{{\n  \"schema\": {SCHEMA_VERSION},\n  \"synack_version\": \"{}\",\n  \"connections\": [",
+                env!("CARGO_PKG_VERSION")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn compact<T: Serialize>(v: &T) -> io::Result<String> {
+    serde_json::to_string(v).map_err(io::Error::other)
 }
 
 impl<W: Write> Emitter for JsonEmitter<W> {
-    fn capture(&mut self, capture: &CaptureSummary) -> io::Result<()> {
-        let v = serde_json::to_value(CaptureJson::from(capture)).map_err(io::Error::other)?;
-        self.captures.push(v);
+    fn connection(&mut self, conn: &ConnReport) -> io::Result<()> {
+        self.start()?;
+        let sep = if self.connections == 0 { "" } else { "," };
+        self.connections += 1;
+        write!(self.out, "{sep}\n    {}", compact(conn)?)
+    }
+
+    fn capture(&mut self, c: &CaptureResult) -> io::Result<()> {
+        self.start()?;
+        self.captures
+            .push(compact(&CaptureJson::new(&c.capture, c.connections))?);
         Ok(())
     }
 
-    fn finish(&mut self) -> io::Result<()> {
-        let doc = serde_json::json!({
-            "schema": SCHEMA_VERSION,
-            "synack_version": env!("CARGO_PKG_VERSION"),
-            "captures": self.captures,
-        });
-        serde_json::to_writer_pretty(&mut self.out, &doc).map_err(io::Error::from)?;
-        writeln!(self.out)?;
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.start()?;
+        let close = if self.connections == 0 { "]" } else { "\n  ]" };
+        write!(self.out, "{close},\n  \"captures\": [")?;
+        for (i, c) in self.captures.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            write!(self.out, "{sep}\n    {c}")?;
+        }
+        let close = if self.captures.is_empty() {
+            "]"
+        } else {
+            "\n  ]"
+        };
+        write!(
+            self.out,
+            "{close},\n  \"summary\": {},\n  \"findings\": []\n}}\n",
+            compact(&summary.to_json())?
+        )?;
         self.out.flush()
     }
 }

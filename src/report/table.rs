@@ -1,45 +1,99 @@
-//! `--format table`: what a person reads in a terminal.
+//! `--format table`: what a person reads in a terminal. Per capture a header table; at the end
+//! the summary (conn_state counts, a final-state matrix orig × resp), the TIME-WAIT holders and
+//! the connections, troubled ones first. Tables fit the terminal; colour only on a terminal and
+//! never with NO_COLOR.
 
-use super::Emitter;
-use crate::analyze::CaptureSummary;
+use super::summary::CONN_STATES;
+use super::{ConnReport, Emitter, Summary};
+use crate::analyze::CaptureResult;
+use crate::tcp::State;
 use crate::time::format_duration;
-use comfy_table::{presets, Cell, ContentArrangement, Table};
+use comfy_table::{presets, Cell, CellAlignment, Color, ContentArrangement, Table};
 use std::io::{self, Write};
+
+#[derive(Clone, Copy, Debug)]
+pub struct TableOptions {
+    /// Every connection, not just the first `limit`.
+    pub all: bool,
+    pub limit: usize,
+    pub color: bool,
+}
 
 pub struct TableEmitter<W: Write> {
     out: W,
+    opts: TableOptions,
+    troubled: Vec<ConnReport>,
+    clean: Vec<ConnReport>,
+    seen: u64,
+    seen_troubled: u64,
+    captures: Vec<String>,
 }
 
 impl<W: Write> TableEmitter<W> {
-    pub fn new(out: W) -> Self {
-        TableEmitter { out }
+    pub fn new(out: W, opts: TableOptions) -> Self {
+        TableEmitter {
+            out,
+            opts,
+            troubled: Vec::new(),
+            clean: Vec::new(),
+            seen: 0,
+            seen_troubled: 0,
+            captures: Vec::new(),
+        }
     }
 
-    /// Tables fit the terminal when stdout is one (comfy-table asks it), and take the width they
-    /// need otherwise.
     fn table(&self) -> Table {
         let mut t = Table::new();
         t.load_style(presets::UTF8_FULL_CONDENSED);
         t.set_content_arrangement(ContentArrangement::Dynamic);
         t
     }
-}
 
-impl<W: Write> Emitter for TableEmitter<W> {
-    fn capture(&mut self, c: &CaptureSummary) -> io::Result<()> {
+    fn paint(&self, text: impl ToString, color: Option<Color>) -> Cell {
+        let c = Cell::new(text);
+        match (self.opts.color, color) {
+            (true, Some(col)) => c.fg(col),
+            _ => c,
+        }
+    }
+
+    fn conn_state_color(cs: &str) -> Option<Color> {
+        match cs {
+            "SF" => Some(Color::Green),
+            "S1" => None,
+            "REJ" | "RSTO" | "RSTR" | "RSTOS0" | "RSTRH" => Some(Color::Red),
+            _ => Some(Color::Yellow),
+        }
+    }
+
+    fn state_color(s: State) -> Option<Color> {
+        match s {
+            State::SynSent | State::SynReceived | State::CloseWait => Some(Color::Yellow),
+            State::Unknown => Some(Color::DarkGrey),
+            _ => None,
+        }
+    }
+
+    fn capture_table(&self, c: &CaptureResult) -> Table {
+        let cap = &c.capture;
         let mut t = self.table();
-        t.set_header(vec![Cell::new("Capture"), Cell::new(&c.path)]);
-        let s = &c.stats;
-        let format = if c.gzip {
-            format!("{} (gzip)", c.format)
+        t.set_header(vec![Cell::new("Capture"), Cell::new(&cap.path)]);
+        let s = &cap.stats;
+        let format = if cap.gzip {
+            format!("{} (gzip)", cap.format)
         } else {
-            c.format.to_string()
+            cap.format.to_string()
         };
-        let links: Vec<String> = c.link_types.iter().map(|l| l.to_string()).collect();
+        let links: Vec<String> = cap.link_types.iter().map(|l| l.to_string()).collect();
         let mut non_tcp = s.non_tcp.to_string();
         if s.ip_fragments > 0 {
             non_tcp.push_str(&format!(" ({} IP fragments)", s.ip_fragments));
         }
+        let none = || "-".to_string();
+        let duration = match (cap.first_ts, cap.last_ts) {
+            (Some(a), Some(b)) => format_duration(b.since(a)),
+            _ => none(),
+        };
         let mut rows: Vec<(&str, String)> = vec![
             ("Format", format),
             ("Link types", links.join(", ")),
@@ -48,22 +102,18 @@ impl<W: Write> Emitter for TableEmitter<W> {
             ("Non-TCP", non_tcp),
             ("Truncated", s.truncated.to_string()),
             ("Undecodable", s.undecodable.to_string()),
+            (
+                "First packet",
+                cap.first_ts.map_or_else(none, |t| t.to_string()),
+            ),
+            (
+                "Last packet",
+                cap.last_ts.map_or_else(none, |t| t.to_string()),
+            ),
+            ("Duration", duration),
+            ("Connections", c.connections.to_string()),
         ];
-        let none = || "-".to_string();
-        rows.push((
-            "First packet",
-            c.first_ts.map_or_else(none, |t| t.to_string()),
-        ));
-        rows.push((
-            "Last packet",
-            c.last_ts.map_or_else(none, |t| t.to_string()),
-        ));
-        let duration = match (c.first_ts, c.last_ts) {
-            (Some(a), Some(b)) => format_duration(b.since(a)),
-            _ => none(),
-        };
-        rows.push(("Duration", duration));
-        if let Some(d) = &c.damage {
+        if let Some(d) = &cap.damage {
             let what = if d.is_cut() {
                 "no: ends mid-record"
             } else {
@@ -78,10 +128,208 @@ impl<W: Write> Emitter for TableEmitter<W> {
         for (k, v) in rows {
             t.add_row(vec![Cell::new(k), Cell::new(v)]);
         }
+        t
+    }
+
+    fn summary_table(&self, s: &Summary) -> Table {
+        let mut t = self.table();
+        t.set_header(vec![Cell::new("Summary"), Cell::new("")]);
+        let states: Vec<String> = CONN_STATES
+            .iter()
+            .zip(s.conn_state)
+            .filter(|(_, n)| *n > 0)
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect();
+        let rows: [(&str, String); 6] = [
+            ("Connections", s.connections.to_string()),
+            (
+                "conn_state",
+                if states.is_empty() {
+                    "-".into()
+                } else {
+                    states.join(" · ")
+                },
+            ),
+            ("SYN retransmissions", s.syn_retransmissions.to_string()),
+            (
+                "SYN-ACK retransmissions",
+                s.synack_retransmissions.to_string(),
+            ),
+            ("RST segments", s.rst_segments.to_string()),
+            ("Half-open", s.half_open.to_string()),
+        ];
+        for (k, v) in rows {
+            t.add_row(vec![Cell::new(k), Cell::new(v)]);
+        }
+        t
+    }
+
+    /// Final states: one row per originator state, one column per responder state.
+    fn matrix_table(&self, s: &Summary) -> Option<Table> {
+        let used = |side: usize| -> Vec<usize> {
+            (0..State::ALL.len())
+                .filter(|&i| s.final_state[side][i] > 0)
+                .collect()
+        };
+        let (rows, cols) = (used(0), used(1));
+        if rows.is_empty() {
+            return None;
+        }
+        let mut t = self.table();
+        let mut header = vec![Cell::new("orig ↓ / resp →")];
+        header.extend(cols.iter().map(|&c| Cell::new(State::ALL[c].name())));
+        t.set_header(header);
+        for &r in &rows {
+            let mut row = vec![Cell::new(State::ALL[r].name())];
+            for &c in &cols {
+                let n = s.matrix[r][c];
+                let text = if n == 0 { String::new() } else { n.to_string() };
+                row.push(Cell::new(text).set_alignment(CellAlignment::Right));
+            }
+            t.add_row(row);
+        }
+        Some(t)
+    }
+
+    fn time_wait_table(&self, s: &Summary) -> Option<Table> {
+        if s.time_wait.is_empty() {
+            return None;
+        }
+        let several = self.captures.len() > 1;
+        let mut t = self.table();
+        let mut header = vec!["TIME-WAIT held by", "Peak", "Peak at", "At end"];
+        if several {
+            header.push("Capture");
+        }
+        t.set_header(header);
+        for row in &s.time_wait {
+            let h = row.holder;
+            let mut cells = vec![
+                Cell::new(row.host),
+                Cell::new(h.peak).set_alignment(CellAlignment::Right),
+                Cell::new(h.peak_ts.map_or_else(|| "-".into(), |t| t.to_string())),
+                Cell::new(h.current).set_alignment(CellAlignment::Right),
+            ];
+            if several {
+                cells.push(Cell::new(&row.capture));
+            }
+            t.add_row(cells);
+        }
+        Some(t)
+    }
+
+    fn connections_table(&self) -> Option<(Table, usize)> {
+        let limit = if self.opts.all {
+            usize::MAX
+        } else {
+            self.opts.limit
+        };
+        let mut shown: Vec<&ConnReport> = self.troubled.iter().take(limit).collect();
+        let room = limit.saturating_sub(shown.len());
+        shown.extend(self.clean.iter().take(room));
+        if shown.is_empty() {
+            return None;
+        }
+        let several = self.captures.len() > 1;
+        let mut t = self.table();
+        let mut header = vec![
+            "ID",
+            "orig → resp",
+            "orig state",
+            "resp state",
+            "conn_state",
+            "history",
+            "handshake RTT",
+            "SYN rtx",
+            "RST",
+        ];
+        if several {
+            header.push("Capture");
+        }
+        t.set_header(header);
+        for c in &shown {
+            let rst = c
+                .rst
+                .as_ref()
+                .map_or_else(String::new, |r| format!("{} {}", r.by, r.kind));
+            let mut cells = vec![
+                Cell::new(c.id).set_alignment(CellAlignment::Right),
+                Cell::new(format!("{} → {}", c.orig_ep, c.resp_ep)),
+                self.paint(c.orig_state, Self::state_color(c.orig_state)),
+                self.paint(c.resp_state, Self::state_color(c.resp_state)),
+                self.paint(c.conn_state, Self::conn_state_color(c.conn_state)),
+                Cell::new(if c.history.is_empty() {
+                    "-"
+                } else {
+                    &c.history
+                }),
+                Cell::new(c.handshake_rtt.map_or_else(|| "-".into(), format_duration))
+                    .set_alignment(CellAlignment::Right),
+                Cell::new(if c.syn_retransmits == 0 {
+                    String::new()
+                } else {
+                    c.syn_retransmits.to_string()
+                })
+                .set_alignment(CellAlignment::Right),
+                self.paint(rst, c.rst.as_ref().map(|_| Color::Red)),
+            ];
+            if several {
+                cells.push(Cell::new(&c.capture));
+            }
+            t.add_row(cells);
+        }
+        Some((t, shown.len()))
+    }
+}
+
+impl<W: Write> Emitter for TableEmitter<W> {
+    fn connection(&mut self, conn: &ConnReport) -> io::Result<()> {
+        self.seen += 1;
+        let keep = if self.opts.all {
+            usize::MAX
+        } else {
+            self.opts.limit
+        };
+        if conn.troubled() {
+            self.seen_troubled += 1;
+            if self.troubled.len() < keep {
+                self.troubled.push(conn.clone());
+            }
+        } else if self.clean.len() < keep {
+            self.clean.push(conn.clone());
+        }
+        Ok(())
+    }
+
+    fn capture(&mut self, c: &CaptureResult) -> io::Result<()> {
+        self.captures.push(c.capture.path.clone());
+        let t = self.capture_table(c);
         writeln!(self.out, "{t}")
     }
 
-    fn finish(&mut self) -> io::Result<()> {
+    fn finish(&mut self, s: &Summary) -> io::Result<()> {
+        let order = |v: &mut Vec<ConnReport>, captures: &[String]| {
+            v.sort_by_key(|c| (captures.iter().position(|p| *p == c.capture), c.id));
+        };
+        order(&mut self.troubled, &self.captures);
+        order(&mut self.clean, &self.captures);
+        writeln!(self.out, "{}", self.summary_table(s))?;
+        if let Some(m) = self.matrix_table(s) {
+            writeln!(self.out, "Final states\n{m}")?;
+        }
+        if let Some(tw) = self.time_wait_table(s) {
+            writeln!(self.out, "{tw}")?;
+        }
+        if let Some((t, shown)) = self.connections_table() {
+            writeln!(self.out, "Connections, troubled first\n{t}")?;
+            if (shown as u64) < self.seen {
+                writeln!(
+                    self.out,
+                    "{shown} of {} connections shown ({} troubled); --all shows every one, --limit N more or fewer",
+                    self.seen, self.seen_troubled
+                )?;
+            }
+        }
         self.out.flush()
     }
 }

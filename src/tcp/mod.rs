@@ -1,6 +1,13 @@
-//! TCP as RFC 9293 describes it: sequence-number arithmetic (and, with connection tracking, the
-//! eleven states and their transitions).
+//! TCP as RFC 9293 describes it: sequence-number arithmetic, the eleven states and their
+//! transitions, and a connection's two sides driven by the segments of a capture.
 
+mod conn;
 mod seq;
+mod state;
 
+pub use conn::{
+    Attempt, Connection, Dir, Handshake, Opening, RstInfo, RstKind, Side, TcpConfig, Transition,
+    MAX_INTERVALS,
+};
 pub use seq::SeqNum;
+pub use state::{next, Event, State};

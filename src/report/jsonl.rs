@@ -1,0 +1,52 @@
+//! `--format jsonl`: one JSON object per line, each with a `type` of `capture`, `connection`,
+//! `finding` or `summary`; connections are written as they end.
+
+use super::{CaptureJson, ConnReport, Emitter, Summary, SCHEMA_VERSION};
+use crate::analyze::CaptureResult;
+use serde::Serialize;
+use std::io::{self, Write};
+
+#[derive(Serialize)]
+struct Tagged<'a, T: Serialize> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    #[serde(flatten)]
+    inner: &'a T,
+}
+
+pub struct JsonlEmitter<W: Write> {
+    out: W,
+}
+
+impl<W: Write> JsonlEmitter<W> {
+    pub fn new(out: W) -> Self {
+        JsonlEmitter { out }
+    }
+
+    fn line<T: Serialize>(&mut self, ty: &'static str, inner: &T) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, &Tagged { ty, inner }).map_err(io::Error::other)?;
+        self.out.write_all(b"\n")
+    }
+}
+
+impl<W: Write> Emitter for JsonlEmitter<W> {
+    fn connection(&mut self, conn: &ConnReport) -> io::Result<()> {
+        self.line("connection", conn)
+    }
+
+    fn capture(&mut self, c: &CaptureResult) -> io::Result<()> {
+        self.line("capture", &CaptureJson::new(&c.capture, c.connections))?;
+        // A consumer reading the stream live sees each capture as soon as it is done.
+        self.out.flush()
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        let mut v = summary.to_json();
+        if let Some(m) = v.as_object_mut() {
+            m.insert("schema".into(), SCHEMA_VERSION.into());
+            m.insert("synack_version".into(), env!("CARGO_PKG_VERSION").into());
+        }
+        self.line("summary", &v)?;
+        self.out.flush()
+    }
+}

@@ -1,0 +1,244 @@
+//! What the report says about one connection: CONTRACT.md's connection object, built once when
+//! the connection ends and shared by every output format.
+
+use crate::decode::Endpoint;
+use crate::tcp::{Connection, Dir, Opening, State, Transition};
+use crate::time::Timestamp;
+use crate::zeek::ZeekFields;
+use serde::{Serialize, Serializer};
+use std::time::Duration;
+
+fn secs(d: Duration) -> f64 {
+    // Microsecond precision, like every timestamp in the report.
+    (d.as_secs_f64() * 1e6).round() / 1e6
+}
+
+fn ser_state<S: Serializer>(s: &State, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s.name())
+}
+
+fn ser_ts<S: Serializer>(t: &Timestamp, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_f64(t.as_secs_f64())
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EndpointJson {
+    /// RFC 5952 for IPv6.
+    pub addr: String,
+    pub port: u16,
+}
+
+impl From<Endpoint> for EndpointJson {
+    fn from(e: Endpoint) -> Self {
+        EndpointJson {
+            addr: e.addr.to_string(),
+            port: e.port,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RstJson {
+    pub by: &'static str,
+    pub frame: u64,
+    pub state: &'static str,
+    pub kind: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HandshakeJson {
+    pub syn_to_synack: Option<f64>,
+    pub synack_to_ack: Option<f64>,
+    pub mss: [Option<u16>; 2],
+    pub wscale: [Option<u8>; 2],
+    pub sack_permitted: [Option<bool>; 2],
+    pub timestamps: [Option<bool>; 2],
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TransitionJson {
+    pub frame: Option<u64>,
+    #[serde(serialize_with = "ser_ts")]
+    pub ts: Timestamp,
+    pub side: &'static str,
+    #[serde(serialize_with = "ser_state")]
+    pub from: State,
+    #[serde(serialize_with = "ser_state")]
+    pub to: State,
+}
+
+impl From<&Transition> for TransitionJson {
+    fn from(t: &Transition) -> Self {
+        TransitionJson {
+            frame: t.frame,
+            ts: t.ts,
+            side: t.side.name(),
+            from: t.from,
+            to: t.to,
+        }
+    }
+}
+
+/// One side's counters beyond the contract's.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct SideDetail {
+    pub ip_bytes: u64,
+    /// Data segments sent again (keep-alives and zero-window probes excluded).
+    pub retransmits: u32,
+    pub keepalives: u32,
+    pub zero_window_probes: u32,
+    pub fin_retransmits: u32,
+}
+
+/// CONTRACT.md's connection object, plus added fields (after `findings`).
+#[derive(Clone, Debug, Serialize)]
+pub struct ConnReport {
+    pub id: u64,
+    pub orig: EndpointJson,
+    pub resp: EndpointJson,
+    #[serde(serialize_with = "ser_ts")]
+    pub first_ts: Timestamp,
+    #[serde(serialize_with = "ser_ts")]
+    pub last_ts: Timestamp,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    #[serde(serialize_with = "ser_state")]
+    pub orig_state: State,
+    #[serde(serialize_with = "ser_state")]
+    pub resp_state: State,
+    pub conn_state: &'static str,
+    pub history: String,
+    pub orig_packets: u64,
+    pub resp_packets: u64,
+    pub orig_bytes: u64,
+    pub resp_bytes: u64,
+    pub syn_retransmits: u32,
+    pub syn_retransmit_intervals: Vec<f64>,
+    pub synack_retransmits: u32,
+    pub rst: Option<RstJson>,
+    pub handshake: Option<HandshakeJson>,
+    pub midstream: bool,
+    pub findings: Vec<serde_json::Value>,
+    /// Added: the capture the connection is in (ids are unique within one capture).
+    pub capture: String,
+    /// Added: how it was first seen: `syn`, `synack` (SYN missed) or `midstream`.
+    pub opening: &'static str,
+    /// Added: last minus first timestamp, seconds.
+    pub duration: f64,
+    /// Added: Zeek's missed_bytes (content gaps the peer acknowledged).
+    pub missed_bytes: u64,
+    /// Added: a SYN reused the 4-tuple while the previous connection on it was in TIME-WAIT.
+    pub reused_time_wait: bool,
+    pub orig_detail: SideDetail,
+    pub resp_detail: SideDetail,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transitions: Option<Vec<TransitionJson>>,
+    /// Zeek's own view (its orig may be synack's resp), for `--format zeek`.
+    #[serde(skip)]
+    pub zeek: ZeekFields,
+    #[serde(skip)]
+    pub orig_ep: Endpoint,
+    #[serde(skip)]
+    pub resp_ep: Endpoint,
+    #[serde(skip)]
+    pub handshake_rtt: Option<Duration>,
+    #[serde(skip)]
+    pub rst_segments: u32,
+}
+
+impl ConnReport {
+    pub fn new(c: &Connection, capture: &str) -> Self {
+        let z = c.zeek.fields();
+        let [o, r] = [c.side(Dir::Orig), c.side(Dir::Resp)];
+        let handshake = (o.syn.sent > 0 || r.syn.sent > 0).then(|| {
+            let opt = |s: &crate::tcp::Side| s.options;
+            let (oo, ro) = (opt(o), opt(r));
+            HandshakeJson {
+                syn_to_synack: c.handshake.syn_to_synack.map(secs),
+                synack_to_ack: c.handshake.synack_to_ack.map(secs),
+                mss: [oo.and_then(|x| x.mss), ro.and_then(|x| x.mss)],
+                wscale: [oo.and_then(|x| x.wscale), ro.and_then(|x| x.wscale)],
+                sack_permitted: [oo.map(|x| x.sack_permitted), ro.map(|x| x.sack_permitted)],
+                timestamps: [oo.map(|x| x.tsval.is_some()), ro.map(|x| x.tsval.is_some())],
+            }
+        });
+        let rtt = match (c.handshake.syn_to_synack, c.handshake.synack_to_ack) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, _) => a,
+        };
+        let detail = |s: &crate::tcp::Side| SideDetail {
+            ip_bytes: s.ip_bytes,
+            retransmits: s.retransmits,
+            keepalives: s.keepalives,
+            zero_window_probes: s.zero_window_probes,
+            fin_retransmits: s.fin_retransmits,
+        };
+        ConnReport {
+            id: c.id,
+            orig: c.orig.into(),
+            resp: c.resp.into(),
+            first_ts: c.first_ts,
+            last_ts: c.last_ts,
+            first_frame: c.first_frame,
+            last_frame: c.last_frame,
+            orig_state: o.state,
+            resp_state: r.state,
+            conn_state: z.conn_state,
+            history: z.history.clone(),
+            orig_packets: o.packets,
+            resp_packets: r.packets,
+            // Zeek's sequence-space sizes, per host (host 0 is synack's originator).
+            orig_bytes: c.zeek.size_of(0),
+            resp_bytes: c.zeek.size_of(1),
+            syn_retransmits: o.syn.retransmits(),
+            syn_retransmit_intervals: o.syn.intervals().iter().map(|d| secs(*d)).collect(),
+            synack_retransmits: r.syn.retransmits(),
+            rst: c.rst.map(|x| RstJson {
+                by: x.by.name(),
+                frame: x.frame,
+                state: x.state.name(),
+                kind: x.kind.name(),
+            }),
+            handshake,
+            midstream: c.opening == Opening::Midstream,
+            findings: Vec::new(),
+            capture: capture.to_string(),
+            opening: match c.opening {
+                Opening::Syn => "syn",
+                Opening::SynAck => "synack",
+                Opening::Midstream => "midstream",
+            },
+            duration: secs(c.last_ts.since(c.first_ts)),
+            missed_bytes: z.missed_bytes,
+            reused_time_wait: c.reused_time_wait,
+            orig_detail: detail(o),
+            resp_detail: detail(r),
+            transitions: c
+                .transitions
+                .as_ref()
+                .map(|v| v.iter().map(TransitionJson::from).collect()),
+            zeek: z,
+            orig_ep: c.orig,
+            resp_ep: c.resp,
+            handshake_rtt: rtt,
+            rst_segments: c.rst_segments,
+        }
+    }
+
+    /// The handshake never completed: a SYN nobody answered, or a server left in SYN-RECEIVED.
+    pub fn half_open(&self) -> bool {
+        let unanswered = self.opening == "syn" && self.resp_packets == 0;
+        unanswered || self.resp_state == State::SynReceived
+    }
+
+    /// Worth a look: not a clean SF or an open S1 without retransmitted handshakes.
+    pub fn troubled(&self) -> bool {
+        !matches!(self.conn_state, "SF" | "S1")
+            || self.syn_retransmits > 0
+            || self.synack_retransmits > 0
+            || self.rst.is_some()
+            || self.half_open()
+            || matches!(self.orig_state, State::CloseWait)
+            || matches!(self.resp_state, State::CloseWait)
+    }
+}

@@ -1,0 +1,111 @@
+//! The summary of CONTRACT.md: counts over every reported connection, and the TIME-WAIT holders.
+
+use super::record::ConnReport;
+use crate::flow::TimeWaitHolder;
+use crate::tcp::State;
+use serde_json::{json, Map, Value};
+use std::net::IpAddr;
+
+/// Zeek's conn_state codes, in the order the report lists them.
+pub const CONN_STATES: [&str; 13] = [
+    "SF", "S0", "S1", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH",
+];
+
+/// One host that held TIME-WAIT in one capture.
+#[derive(Clone, Debug)]
+pub struct TimeWaitRow {
+    pub capture: String,
+    pub host: IpAddr,
+    pub holder: TimeWaitHolder,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub connections: u64,
+    pub conn_state: [u64; CONN_STATES.len()],
+    /// `[side][state]`, states indexed as `State::ALL`.
+    pub final_state: [[u64; 12]; 2],
+    /// `[orig state][resp state]`.
+    pub matrix: [[u64; 12]; 12],
+    pub syn_retransmissions: u64,
+    pub synack_retransmissions: u64,
+    pub rst_segments: u64,
+    pub half_open: u64,
+    pub time_wait: Vec<TimeWaitRow>,
+}
+
+fn state_idx(s: State) -> usize {
+    State::ALL
+        .iter()
+        .position(|x| *x == s)
+        .unwrap_or(State::ALL.len() - 1)
+}
+
+impl Summary {
+    pub fn add(&mut self, c: &ConnReport) {
+        self.connections += 1;
+        if let Some(i) = CONN_STATES.iter().position(|s| *s == c.conn_state) {
+            self.conn_state[i] += 1;
+        }
+        let (o, r) = (state_idx(c.orig_state), state_idx(c.resp_state));
+        self.final_state[0][o] += 1;
+        self.final_state[1][r] += 1;
+        self.matrix[o][r] += 1;
+        self.syn_retransmissions += u64::from(c.syn_retransmits);
+        self.synack_retransmissions += u64::from(c.synack_retransmits);
+        self.rst_segments += u64::from(c.rst_segments);
+        self.half_open += u64::from(c.half_open());
+    }
+
+    pub fn add_time_wait(&mut self, capture: &str, holders: &[(IpAddr, TimeWaitHolder)]) {
+        for (host, h) in holders {
+            self.time_wait.push(TimeWaitRow {
+                capture: capture.to_string(),
+                host: *host,
+                holder: *h,
+            });
+        }
+    }
+
+    /// CONTRACT.md's `summary` object (zero counts left out).
+    pub fn to_json(&self) -> Value {
+        let mut cs = Map::new();
+        for (name, n) in CONN_STATES.iter().zip(self.conn_state) {
+            if n > 0 {
+                cs.insert(name.to_string(), n.into());
+            }
+        }
+        let side = |i: usize| {
+            let mut m = Map::new();
+            for (st, n) in State::ALL.iter().zip(self.final_state[i]) {
+                if n > 0 {
+                    m.insert(st.name().to_string(), n.into());
+                }
+            }
+            Value::Object(m)
+        };
+        let tw: Vec<Value> = self
+            .time_wait
+            .iter()
+            .map(|t| {
+                json!({
+                    "host": t.host.to_string(),
+                    "peak": t.holder.peak,
+                    "peak_ts": t.holder.peak_ts.map(|x| x.as_secs_f64()),
+                    "at_end": t.holder.current,
+                    "capture": t.capture,
+                })
+            })
+            .collect();
+        json!({
+            "connections": self.connections,
+            "conn_state": cs,
+            "final_state": {"orig": side(0), "resp": side(1)},
+            "syn_retransmissions": self.syn_retransmissions,
+            "synack_retransmissions": self.synack_retransmissions,
+            "rst_segments": self.rst_segments,
+            "half_open": self.half_open,
+            "time_wait": tw,
+        })
+    }
+}

@@ -1,0 +1,693 @@
+//! One TCP connection and its two sides, driven segment by segment.
+//!
+//! Each segment is something its sender did and, as far as the capture can tell, something that
+//! reached its receiver; the capture point may be at either end or in between. The sender's
+//! events are applied first, then the receiver's, in RFC 9293 §3.10.7.4's order (RST, SYN, ACK,
+//! FIN). Inference that later segments contradict is corrected: a SYN-ACK retransmitted after
+//! the final ACK shows that ACK was lost; a FIN sent without acknowledging the peer's FIN shows
+//! the two FINs crossed (simultaneous close).
+
+use super::state::{next, Event, State};
+use super::SeqNum;
+use crate::decode::{Endpoint, SynOptions, TcpSegment};
+use crate::time::Timestamp;
+use crate::zeek::ZeekConn;
+use std::fmt;
+use std::time::Duration;
+
+/// Which side of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dir {
+    /// The originator: sender of the first SYN (or Zeek's pick for a connection without one).
+    Orig,
+    Resp,
+}
+
+impl Dir {
+    pub fn idx(self) -> usize {
+        match self {
+            Dir::Orig => 0,
+            Dir::Resp => 1,
+        }
+    }
+    pub fn other(self) -> Dir {
+        match self {
+            Dir::Orig => Dir::Resp,
+            Dir::Resp => Dir::Orig,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Dir::Orig => "orig",
+            Dir::Resp => "resp",
+        }
+    }
+}
+
+impl fmt::Display for Dir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How the connection was first seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opening {
+    /// With its SYN.
+    Syn,
+    /// With the SYN-ACK: the SYN was not captured (orig and resp flipped to match).
+    SynAck,
+    /// Mid-stream, without any handshake segment.
+    Midstream,
+}
+
+/// One change of one side's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transition {
+    /// The frame that caused it; `None` for a timeout (TIME-WAIT's 2×MSL).
+    pub frame: Option<u64>,
+    pub ts: Timestamp,
+    pub side: Dir,
+    pub from: State,
+    pub to: State,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RstKind {
+    /// The RST answers a SYN: nothing listens on that port.
+    Refused,
+    /// An acceptable RST on a connection that was open or closing.
+    Abort,
+    /// The sender had already closed.
+    AfterClose,
+    /// Outside the receiver's window: RFC 5961 stacks ignore it (stale state or forgery).
+    OutOfWindow,
+}
+
+impl RstKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RstKind::Refused => "refused",
+            RstKind::Abort => "abort",
+            RstKind::AfterClose => "after-close",
+            RstKind::OutOfWindow => "out-of-window",
+        }
+    }
+}
+
+/// The first RST of the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RstInfo {
+    pub by: Dir,
+    pub frame: u64,
+    pub ts: Timestamp,
+    /// The sender's state when it sent the RST.
+    pub state: State,
+    pub kind: RstKind,
+}
+
+/// SYNs (or SYN-ACKs) one side sent with one ISN.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Attempt {
+    pub isn: Option<SeqNum>,
+    /// Segments sent, the first included.
+    pub sent: u32,
+    pub first_ts: Option<Timestamp>,
+    pub last_ts: Option<Timestamp>,
+    pub first_frame: Option<u64>,
+    /// Gaps between consecutive sends, the first [`MAX_INTERVALS`] of them.
+    intervals: [Duration; MAX_INTERVALS],
+}
+
+/// Retransmission intervals kept per connection (Linux retries a SYN 6 times by default).
+pub const MAX_INTERVALS: usize = 8;
+
+impl Attempt {
+    pub fn retransmits(&self) -> u32 {
+        self.sent.saturating_sub(1)
+    }
+
+    pub fn intervals(&self) -> &[Duration] {
+        let n = (self.retransmits() as usize).min(MAX_INTERVALS);
+        &self.intervals[..n]
+    }
+
+    fn record(&mut self, seg: &TcpSegment) {
+        if let Some(last) = self.last_ts {
+            if let Some(slot) = self.intervals.get_mut(self.sent.saturating_sub(1) as usize) {
+                *slot = seg.ts.since(last);
+            }
+        } else {
+            self.first_ts = Some(seg.ts);
+            self.first_frame = Some(seg.frame);
+        }
+        self.sent = self.sent.saturating_add(1);
+        self.last_ts = Some(seg.ts);
+    }
+}
+
+/// What one endpoint has shown of itself.
+#[derive(Clone, Copy, Debug)]
+pub struct Side {
+    pub state: State,
+    /// It reached SYN-RECEIVED by answering a SYN (a passive OPEN).
+    pub passive: bool,
+    /// Its SYN or SYN-ACK and their retransmissions.
+    pub syn: Attempt,
+    /// SND.NXT as the capture shows it: past the highest sequence number it sent.
+    pub snd_nxt: Option<SeqNum>,
+    /// The last acknowledgment number it sent (its RCV.NXT, as far as the peer was told).
+    pub last_ack: Option<SeqNum>,
+    /// The last window it advertised, unscaled.
+    pub window: u16,
+    /// The sequence number its FIN occupies.
+    pub fin_seq: Option<SeqNum>,
+    pub fin_acked: bool,
+    pub fin_retransmits: u32,
+    /// When it entered TIME-WAIT (restarted by a retransmitted FIN, RFC 9293 §3.10.7.4).
+    pub time_wait_since: Option<Timestamp>,
+    pub packets: u64,
+    pub ip_bytes: u64,
+    pub payload_bytes: u64,
+    /// Data segments sent again (keep-alives and zero-window probes not included).
+    pub retransmits: u32,
+    pub keepalives: u32,
+    pub zero_window_probes: u32,
+    /// Options of its SYN or SYN-ACK.
+    pub options: Option<SynOptions>,
+    /// The peer's FIN, taken as received; undone when this side's next segment shows it had not
+    /// arrived yet (the FINs crossed).
+    pending_fin: Option<PendingFin>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PendingFin {
+    fin_seq: SeqNum,
+    before: State,
+    transitions_before: usize,
+}
+
+impl Side {
+    fn new() -> Self {
+        Side {
+            state: State::Unknown,
+            passive: false,
+            syn: Attempt::default(),
+            snd_nxt: None,
+            last_ack: None,
+            window: 0,
+            fin_seq: None,
+            fin_acked: false,
+            fin_retransmits: 0,
+            time_wait_since: None,
+            packets: 0,
+            ip_bytes: 0,
+            payload_bytes: 0,
+            retransmits: 0,
+            keepalives: 0,
+            zero_window_probes: 0,
+            options: None,
+            pending_fin: None,
+        }
+    }
+
+    /// Whether `ack` acknowledges this side's SYN: SND.UNA < SEG.ACK =< SND.NXT (§3.10.7.4).
+    fn acked_syn_by(&self, ack: SeqNum) -> bool {
+        match (self.syn.isn, self.snd_nxt) {
+            (Some(isn), Some(nxt)) => ack.after(isn) && !ack.after(nxt),
+            (Some(isn), None) => ack.after(isn),
+            _ => false,
+        }
+    }
+
+    fn acked_fin_by(&self, ack: SeqNum) -> bool {
+        self.fin_seq.is_some_and(|f| ack.after(f))
+    }
+
+    fn advance_snd_nxt(&mut self, end: SeqNum) {
+        match self.snd_nxt {
+            Some(n) if !end.after(n) => {}
+            _ => self.snd_nxt = Some(end),
+        }
+    }
+}
+
+/// Settings the analysis of a connection depends on.
+#[derive(Clone, Copy, Debug)]
+pub struct TcpConfig {
+    /// 2×MSL: how long TIME-WAIT lasts (Linux: 60 s).
+    pub time_wait: Duration,
+    /// Record every state change.
+    pub transitions: bool,
+}
+
+impl Default for TcpConfig {
+    fn default() -> Self {
+        TcpConfig {
+            time_wait: Duration::from_secs(60),
+            transitions: false,
+        }
+    }
+}
+
+/// Handshake timing as seen from the capture point.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Handshake {
+    /// From the last SYN before the first SYN-ACK, to that SYN-ACK.
+    pub syn_to_synack: Option<Duration>,
+    /// From the last SYN-ACK before the originator's first ACK of it, to that ACK.
+    pub synack_to_ack: Option<Duration>,
+}
+
+/// A connection: both sides, counters, and what its handshake and RSTs looked like.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    /// The frame number of its first segment: unique within a capture, and the same however the
+    /// work is split.
+    pub id: u64,
+    pub orig: Endpoint,
+    pub resp: Endpoint,
+    pub opening: Opening,
+    pub first_ts: Timestamp,
+    pub last_ts: Timestamp,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub sides: [Side; 2],
+    pub handshake: Handshake,
+    pub rst: Option<RstInfo>,
+    pub rst_segments: u32,
+    /// Segments with SYN together with FIN or RST: not fed to the state machine.
+    pub odd_flag_segments: u32,
+    /// Every state change, when asked for.
+    pub transitions: Option<Vec<Transition>>,
+    /// Zeek's view of the same segments (conn_state, history, sizes).
+    pub zeek: ZeekConn,
+    /// A new SYN reused this 4-tuple while the previous connection on it was in TIME-WAIT.
+    pub reused_time_wait: bool,
+    /// A side reached ESTABLISHED at some point.
+    established: bool,
+    cfg: TcpConfig,
+}
+
+impl Connection {
+    /// A connection whose first segment is `seg`, sent by `orig` (or by `resp` when the first
+    /// segment is a SYN-ACK or Zeek's rule flipped a mid-stream pickup).
+    pub fn new(seg: &TcpSegment, orig: Endpoint, resp: Endpoint, cfg: TcpConfig) -> Self {
+        let opening = if seg.flags.syn() && !seg.flags.ack() {
+            Opening::Syn
+        } else if seg.flags.syn() {
+            Opening::SynAck
+        } else {
+            Opening::Midstream
+        };
+        Connection {
+            id: seg.frame,
+            orig,
+            resp,
+            opening,
+            first_ts: seg.ts,
+            last_ts: seg.ts,
+            first_frame: seg.frame,
+            last_frame: seg.frame,
+            sides: [Side::new(), Side::new()],
+            handshake: Handshake::default(),
+            rst: None,
+            rst_segments: 0,
+            odd_flag_segments: 0,
+            transitions: cfg.transitions.then(Vec::new),
+            zeek: ZeekConn::new(seg, usize::from(seg.src != orig)),
+            reused_time_wait: false,
+            established: false,
+            cfg,
+        }
+    }
+
+    pub fn side(&self, d: Dir) -> &Side {
+        &self.sides[d.idx()]
+    }
+
+    fn side_mut(&mut self, d: Dir) -> &mut Side {
+        &mut self.sides[d.idx()]
+    }
+
+    pub fn endpoint(&self, d: Dir) -> Endpoint {
+        match d {
+            Dir::Orig => self.orig,
+            Dir::Resp => self.resp,
+        }
+    }
+
+    /// The direction a segment travels in.
+    pub fn dir_of(&self, seg: &TcpSegment) -> Dir {
+        if seg.src == self.orig {
+            Dir::Orig
+        } else {
+            Dir::Resp
+        }
+    }
+
+    /// The handshake completed at some point (or the connection was picked up established).
+    pub fn was_established(&self) -> bool {
+        self.established
+    }
+
+    pub fn is_midstream(&self) -> bool {
+        self.opening == Opening::Midstream
+    }
+
+    /// Neither side expects anything more: both are CLOSED, LISTEN or TIME-WAIT (or one of
+    /// them is and the other never showed itself).
+    pub fn is_finished(&self) -> bool {
+        let [o, r] = [self.sides[0].state, self.sides[1].state];
+        let done = |s: State| s.is_done() || s == State::Unknown;
+        done(o) && done(r) && (o != State::Unknown || r != State::Unknown)
+    }
+
+    /// Applies `event` to side `d`, recording the change.
+    fn apply(&mut self, d: Dir, event: Event, seg: &TcpSegment) {
+        let side = &self.sides[d.idx()];
+        let to = next(side.state, event, side.passive);
+        self.set_state(d, to, Some(seg.frame), seg.ts);
+    }
+
+    /// Every change of state goes through here.
+    fn set_state(&mut self, d: Dir, to: State, frame: Option<u64>, ts: Timestamp) {
+        let side = &mut self.sides[d.idx()];
+        let from = side.state;
+        if from == to {
+            return;
+        }
+        side.state = to;
+        self.established |= to == State::Established;
+        if to == State::TimeWait {
+            side.time_wait_since = Some(ts);
+        }
+        if let Some(log) = &mut self.transitions {
+            log.push(Transition {
+                frame,
+                ts,
+                side: d,
+                from,
+                to,
+            });
+        }
+    }
+
+    /// Ends TIME-WAIT for side `d` at `ts` (2×MSL elapsed, or the 4-tuple was reused).
+    pub fn end_time_wait(&mut self, d: Dir, ts: Timestamp, reused: bool) {
+        let event = if reused {
+            Event::Superseded
+        } else {
+            Event::TimeWaitElapsed
+        };
+        let side = &self.sides[d.idx()];
+        let to = next(side.state, event, side.passive);
+        self.set_state(d, to, None, ts);
+    }
+
+    /// When side `d`'s TIME-WAIT ends by the clock, if it is in TIME-WAIT.
+    pub fn time_wait_deadline(&self, d: Dir) -> Option<Timestamp> {
+        let s = self.side(d);
+        (s.state == State::TimeWait)
+            .then_some(s.time_wait_since)
+            .flatten()
+            .map(|t| t.saturating_add(self.cfg.time_wait))
+    }
+
+    /// Feeds one segment of this connection.
+    pub fn on_segment(&mut self, seg: &TcpSegment) {
+        let d = self.dir_of(seg);
+        self.zeek.on_segment(seg, d.idx());
+        self.last_ts = self.last_ts.max(seg.ts);
+        self.last_frame = self.last_frame.max(seg.frame);
+        {
+            let me = self.side_mut(d);
+            me.packets += 1;
+            me.ip_bytes += u64::from(seg.ip_len);
+            me.payload_bytes += u64::from(seg.payload_len);
+        }
+        let f = seg.flags;
+        // Flags normalized before the state machine sees them (SYN with FIN or RST is no state).
+        if f.syn() && (f.fin() || f.rst()) {
+            self.odd_flag_segments += 1;
+            return;
+        }
+        if f.rst() {
+            self.on_rst(d, seg);
+        } else if f.syn() {
+            self.on_syn(d, seg);
+        } else {
+            self.on_other(d, seg);
+        }
+    }
+
+    fn on_syn(&mut self, d: Dir, seg: &TcpSegment) {
+        let peer = d.other();
+        let syn_end = seg.seq + 1 + seg.payload_len;
+        {
+            let me = self.side_mut(d);
+            match me.syn.isn {
+                None => {
+                    me.syn.isn = Some(seg.seq);
+                    me.options = Some(seg.options);
+                    me.syn.record(seg);
+                }
+                // The same ISN again: a retransmission (§3.8.1).
+                Some(isn) if isn == seg.seq => me.syn.record(seg),
+                // Another ISN on a live handshake: not a retransmission; the flow table decides
+                // whether it is a new connection.
+                Some(_) => {}
+            }
+            me.window = seg.window;
+            me.advance_snd_nxt(syn_end);
+        }
+        if seg.flags.ack() {
+            self.side_mut(d).last_ack = Some(seg.ack);
+            // SYN→SYN-ACK: from the last SYN sent before the first SYN-ACK.
+            if self.side(d).syn.sent == 1 {
+                if let Some(t) = self.side(peer).syn.last_ts {
+                    self.handshake.syn_to_synack = Some(seg.ts.since(t));
+                }
+            }
+            let passive = matches!(
+                self.side(d).state,
+                State::Unknown | State::Closed | State::Listen
+            );
+            if passive {
+                self.side_mut(d).passive = true;
+            }
+            self.apply(d, Event::SentSynAck, seg);
+            let acks = {
+                let p = self.side(peer);
+                p.syn.isn.is_none() || p.acked_syn_by(seg.ack)
+            };
+            if acks {
+                self.apply(peer, Event::RcvdSynAck, seg);
+            }
+        } else {
+            self.apply(d, Event::SentSyn, seg);
+            self.apply(peer, Event::RcvdSyn, seg);
+        }
+    }
+
+    fn on_other(&mut self, d: Dir, seg: &TcpSegment) {
+        let peer = d.other();
+        let f = seg.flags;
+        // The peer's FIN this side was taken to have received: does this segment agree?
+        let undone = self.undo_uncorroborated_fin(d, seg);
+        self.classify_data(d, seg);
+        if f.ack() {
+            let handshake_open = matches!(
+                self.side(d).state,
+                State::SynSent | State::SynReceived | State::Unknown
+            );
+            self.side_mut(d).last_ack = Some(seg.ack);
+            if self
+                .side(d)
+                .pending_fin
+                .is_some_and(|p| seg.ack.after(p.fin_seq))
+            {
+                self.side_mut(d).pending_fin = None;
+            }
+            // SYN-ACK→ACK: from the last SYN-ACK to the originator's first ACK of it.
+            if d == Dir::Orig && self.handshake.synack_to_ack.is_none() {
+                let p = self.side(peer);
+                if let (Some(t), true) = (p.syn.last_ts, p.acked_syn_by(seg.ack)) {
+                    self.handshake.synack_to_ack = Some(seg.ts.since(t));
+                }
+            }
+            if handshake_open {
+                self.apply(d, Event::SentHandshakeAck, seg);
+            }
+        }
+        let seg_end = seg.seq + seg.payload_len + u32::from(f.fin());
+        if f.fin() {
+            let me = self.side_mut(d);
+            match me.fin_seq {
+                Some(fs) if fs == seg.seq + seg.payload_len => me.fin_retransmits += 1,
+                _ => me.fin_seq = Some(seg.seq + seg.payload_len),
+            }
+            self.apply(d, Event::SentFin, seg);
+        }
+        {
+            let me = self.side_mut(d);
+            me.window = seg.window;
+            me.advance_snd_nxt(seg_end);
+        }
+        if let Some(fin) = undone {
+            // The peer's FIN arrives after what this side just sent.
+            self.receive_fin(d, fin, seg);
+        }
+        // What reached the peer: RFC 9293 §3.10.7.4 processes the ACK, then the FIN.
+        if f.ack() {
+            if self.side(peer).state == State::SynReceived && self.side(peer).acked_syn_by(seg.ack)
+            {
+                self.apply(peer, Event::RcvdAckOfSyn, seg);
+            }
+            if self.side(peer).state == State::Unknown {
+                self.apply(peer, Event::RcvdSynchronizedAck, seg);
+            }
+            if self.side(peer).acked_fin_by(seg.ack) {
+                self.side_mut(peer).fin_acked = true;
+                self.apply(peer, Event::RcvdAckOfFin, seg);
+            }
+        }
+        if f.fin() {
+            if let Some(fin) = self.side(d).fin_seq {
+                self.receive_fin(peer, fin, seg);
+            }
+        }
+    }
+
+    /// Side `d` receives the peer's FIN occupying `fin_seq`.
+    fn receive_fin(&mut self, d: Dir, fin_seq: SeqNum, seg: &TcpSegment) {
+        let before = self.side(d).state;
+        let transitions_before = self.transitions.as_ref().map_or(0, Vec::len);
+        self.apply(d, Event::RcvdFin, seg);
+        let after = self.side(d).state;
+        if after == State::TimeWait && before == State::TimeWait {
+            // §3.10.7.4: a retransmitted FIN in TIME-WAIT restarts the 2 MSL timeout.
+            self.side_mut(d).time_wait_since = Some(seg.ts);
+        }
+        if matches!(after, State::CloseWait | State::Closing) && before != after {
+            self.side_mut(d).pending_fin = Some(PendingFin {
+                fin_seq,
+                before,
+                transitions_before,
+            });
+        }
+    }
+
+    /// If side `d` is taken to have received the peer's FIN but now sends a segment whose ACK does
+    /// not cover it, the FIN had not arrived: go back to the state before it. Returns the FIN
+    /// to apply again once this segment's own events are done.
+    fn undo_uncorroborated_fin(&mut self, d: Dir, seg: &TcpSegment) -> Option<SeqNum> {
+        let p = self.side(d).pending_fin?;
+        if !seg.flags.ack() || seg.ack.after(p.fin_seq) {
+            return None;
+        }
+        let side = self.side_mut(d);
+        side.pending_fin = None;
+        side.state = p.before;
+        if let Some(log) = &mut self.transitions {
+            log.truncate(p.transitions_before);
+        }
+        Some(p.fin_seq)
+    }
+
+    /// Counts retransmitted data, keep-alives and zero-window probes.
+    fn classify_data(&mut self, d: Dir, seg: &TcpSegment) {
+        let peer_window = self.side(d.other()).window;
+        let peer_seen = self.side(d.other()).packets > 0;
+        let me = self.side_mut(d);
+        let Some(nxt) = me.snd_nxt else { return };
+        let len = seg.payload_len;
+        if !seg.seq.before(nxt) {
+            return;
+        }
+        // Keep-alive (RFC 9293 §3.8.4): one byte before SND.NXT, with zero or one byte of data.
+        // Zero-window probe (§3.8.6.1): the same shape, while the peer advertises no window.
+        let probe_shape = len <= 1 && seg.seq == nxt - 1 && !seg.flags.fin();
+        if probe_shape {
+            if peer_seen && peer_window == 0 {
+                me.zero_window_probes += 1;
+            } else {
+                me.keepalives += 1;
+            }
+        } else if len > 0 {
+            // All of it, or its start, was sent before.
+            me.retransmits += 1;
+        }
+    }
+
+    fn on_rst(&mut self, d: Dir, seg: &TcpSegment) {
+        let peer = d.other();
+        self.rst_segments += 1;
+        let sender_state = self.side(d).state;
+        let receiver_state = self.side(peer).state;
+        let acceptable = self.rst_acceptable(d, seg);
+        let kind = if !acceptable {
+            RstKind::OutOfWindow
+        } else if receiver_state == State::SynSent {
+            RstKind::Refused
+        } else if matches!(
+            sender_state,
+            State::Closed | State::TimeWait | State::Listen
+        ) {
+            RstKind::AfterClose
+        } else {
+            RstKind::Abort
+        };
+        if self.rst.is_none() {
+            // A RST answering a SYN comes from CLOSED: no TCB exists for it (§3.10.7.1).
+            let state = if kind == RstKind::Refused && sender_state == State::Unknown {
+                State::Closed
+            } else {
+                sender_state
+            };
+            self.rst = Some(RstInfo {
+                by: d,
+                frame: seg.frame,
+                ts: seg.ts,
+                state,
+                kind,
+            });
+        }
+        if !acceptable {
+            // RFC 5961 §3: out of the window, a RST changes nothing.
+            return;
+        }
+        self.apply(d, Event::SentRst, seg);
+        self.apply(peer, Event::RcvdRst, seg);
+    }
+
+    /// RFC 9293 §3.10.7.3 (SYN-SENT: the RST must acknowledge our SYN) and §3.10.7.4 with
+    /// RFC 5961: the RST's sequence number must lie in the receiver's window. The capture may sit
+    /// behind the receiver, so the sender's own SND.NXT (data in flight) also counts as exact.
+    fn rst_acceptable(&self, d: Dir, seg: &TcpSegment) -> bool {
+        let me = self.side(d);
+        let rcv = self.side(d.other());
+        if rcv.state == State::SynSent {
+            return seg.flags.ack() && rcv.acked_syn_by(seg.ack);
+        }
+        if me.snd_nxt == Some(seg.seq) {
+            return true;
+        }
+        let Some(rcv_nxt) = rcv.last_ack else {
+            // The receiver never told its window: nothing to hold the RST against.
+            return true;
+        };
+        let scale = match (
+            rcv.options.and_then(|o| o.wscale),
+            me.options.and_then(|o| o.wscale),
+        ) {
+            (Some(r), Some(_)) => u32::from(r.min(14)),
+            _ => 0,
+        };
+        let window = (u32::from(rcv.window) << scale).max(1);
+        seg.seq.in_window(rcv_nxt, window)
+    }
+}
+
+#[cfg(test)]
+mod tests;

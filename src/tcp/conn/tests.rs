@@ -1,0 +1,469 @@
+//! Connection state tests, grouped by the state they drive a side into. Each builds a
+//! connection from hand-made segments of one client (10.0.0.1:40000) and one server
+//! (10.0.0.2:80); the kernel's own behaviour is checked against real captures in tests/kernel.rs.
+use super::*;
+use crate::decode::TcpFlags;
+use std::net::{IpAddr, Ipv4Addr};
+
+const CLIENT: Endpoint = Endpoint {
+    addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+    port: 40000,
+};
+const SERVER: Endpoint = Endpoint {
+    addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+    port: 80,
+};
+const C_ISN: u32 = 1000;
+const S_ISN: u32 = 5000;
+
+const SYN: u16 = TcpFlags::SYN;
+const ACK: u16 = TcpFlags::ACK;
+const FIN: u16 = TcpFlags::FIN;
+const RST: u16 = TcpFlags::RST;
+const PSH: u16 = TcpFlags::PSH;
+
+/// Builds the segments of one conversation, numbering frames and advancing time 10 ms each.
+struct Talk {
+    conn: Option<Connection>,
+    frame: u64,
+}
+
+impl Talk {
+    fn new() -> Self {
+        Talk {
+            conn: None,
+            frame: 0,
+        }
+    }
+
+    fn send(&mut self, from_client: bool, flags: u16, seq: u32, ack: u32, len: u32) -> &mut Self {
+        self.send_win(from_client, flags, seq, ack, len, 64240)
+    }
+
+    fn send_win(
+        &mut self,
+        from_client: bool,
+        flags: u16,
+        seq: u32,
+        ack: u32,
+        len: u32,
+        window: u16,
+    ) -> &mut Self {
+        self.frame += 1;
+        let (src, dst) = if from_client {
+            (CLIENT, SERVER)
+        } else {
+            (SERVER, CLIENT)
+        };
+        let seg = TcpSegment {
+            frame: self.frame,
+            ts: Timestamp(self.frame as i64 * 10_000_000),
+            src,
+            dst,
+            seq: SeqNum(seq),
+            ack: SeqNum(ack),
+            flags: TcpFlags(flags),
+            window,
+            payload_len: len,
+            payload_captured: len,
+            ip_len: 40 + len,
+            options: SynOptions::default(),
+            truncated: false,
+        };
+        let cfg = TcpConfig {
+            transitions: true,
+            ..TcpConfig::default()
+        };
+        match &mut self.conn {
+            Some(c) => c.on_segment(&seg),
+            None => {
+                let (o, r) = if flags & SYN != 0 && flags & ACK != 0 {
+                    (dst, src)
+                } else {
+                    (src, dst)
+                };
+                let mut c = Connection::new(&seg, o, r, cfg);
+                c.on_segment(&seg);
+                self.conn = Some(c);
+            }
+        }
+        self
+    }
+
+    fn c(&mut self, flags: u16, seq: u32, ack: u32, len: u32) -> &mut Self {
+        self.send(true, flags, seq, ack, len)
+    }
+
+    fn s(&mut self, flags: u16, seq: u32, ack: u32, len: u32) -> &mut Self {
+        self.send(false, flags, seq, ack, len)
+    }
+
+    fn conn(&self) -> &Connection {
+        self.conn.as_ref().expect("a segment was sent")
+    }
+
+    #[track_caller]
+    fn states(&self, orig: State, resp: State) -> &Self {
+        let c = self.conn();
+        assert_eq!(
+            (c.side(Dir::Orig).state, c.side(Dir::Resp).state),
+            (orig, resp),
+            "transitions: {:#?}",
+            c.transitions
+        );
+        self
+    }
+}
+
+/// SYN sent, nothing back.
+fn conn_in_syn_sent() -> Talk {
+    let mut t = Talk::new();
+    t.c(SYN, C_ISN, 0, 0);
+    t
+}
+
+/// SYN, SYN-ACK: the server waits for the final ACK.
+fn conn_in_syn_received() -> Talk {
+    let mut t = conn_in_syn_sent();
+    t.s(SYN | ACK, S_ISN, C_ISN + 1, 0);
+    t
+}
+
+/// A full handshake and one request/response of 10 and 20 bytes.
+fn conn_established() -> Talk {
+    let mut t = conn_in_syn_received();
+    t.c(ACK, C_ISN + 1, S_ISN + 1, 0)
+        .c(PSH | ACK, C_ISN + 1, S_ISN + 1, 10)
+        .s(PSH | ACK, S_ISN + 1, C_ISN + 11, 20)
+        .c(ACK, C_ISN + 11, S_ISN + 21, 0);
+    t
+}
+
+/// Next sequence numbers after conn_established().
+const C_NXT: u32 = C_ISN + 11;
+const S_NXT: u32 = S_ISN + 21;
+
+mod syn_sent {
+    use super::*;
+
+    #[test]
+    fn lone_syn_leaves_the_server_unknown() {
+        conn_in_syn_sent().states(State::SynSent, State::Unknown);
+    }
+
+    #[test]
+    fn retransmitted_syns_are_counted_with_their_intervals() {
+        let mut t = conn_in_syn_sent();
+        t.c(SYN, C_ISN, 0, 0).c(SYN, C_ISN, 0, 0);
+        let syn = t.conn().side(Dir::Orig).syn;
+        assert_eq!(syn.retransmits(), 2);
+        assert_eq!(
+            syn.intervals(),
+            &[Duration::from_millis(10), Duration::from_millis(10)]
+        );
+        t.states(State::SynSent, State::Unknown);
+    }
+
+    #[test]
+    fn refused_by_rst_ack() {
+        let mut t = conn_in_syn_sent();
+        t.s(RST | ACK, 0, C_ISN + 1, 0);
+        t.states(State::Closed, State::Closed);
+        let rst = t.conn().rst.expect("rst");
+        assert_eq!(
+            (rst.by, rst.kind, rst.state),
+            (Dir::Resp, RstKind::Refused, State::Closed)
+        );
+    }
+
+    #[test]
+    fn rst_that_does_not_acknowledge_the_syn_is_ignored() {
+        // RFC 9293 §3.10.7.3: in SYN-SENT a RST is acceptable only if its ACK acknowledges the SYN.
+        let mut t = conn_in_syn_sent();
+        t.s(RST | ACK, 0, C_ISN + 77, 0);
+        t.states(State::SynSent, State::Unknown);
+        assert_eq!(t.conn().rst.map(|r| r.kind), Some(RstKind::OutOfWindow));
+    }
+
+    #[test]
+    fn syn_retried_after_a_refusal_reopens_the_attempt() {
+        let mut t = conn_in_syn_sent();
+        t.s(RST | ACK, 0, C_ISN + 1, 0).c(SYN, C_ISN, 0, 0);
+        t.states(State::SynSent, State::Closed);
+        assert_eq!(t.conn().side(Dir::Orig).syn.retransmits(), 1);
+    }
+}
+
+mod syn_received {
+    use super::*;
+
+    #[test]
+    fn syn_ack_puts_the_client_in_established_and_the_server_in_syn_received() {
+        conn_in_syn_received().states(State::Established, State::SynReceived);
+    }
+
+    #[test]
+    fn final_ack_completes_the_handshake() {
+        let mut t = conn_in_syn_received();
+        t.c(ACK, C_ISN + 1, S_ISN + 1, 0);
+        t.states(State::Established, State::Established);
+        assert!(t.conn().handshake.synack_to_ack.is_some());
+        assert!(t.conn().handshake.syn_to_synack.is_some());
+    }
+
+    #[test]
+    fn syn_ack_retransmitted_after_the_final_ack_means_the_ack_was_lost() {
+        let mut t = conn_in_syn_received();
+        t.c(ACK, C_ISN + 1, S_ISN + 1, 0)
+            .s(SYN | ACK, S_ISN, C_ISN + 1, 0);
+        t.states(State::Established, State::SynReceived);
+        assert_eq!(t.conn().side(Dir::Resp).syn.retransmits(), 1);
+    }
+
+    #[test]
+    fn rst_from_the_client_returns_the_server_to_listen() {
+        let mut t = conn_in_syn_received();
+        t.c(RST, C_ISN + 1, 0, 0);
+        t.states(State::Closed, State::Listen);
+    }
+
+    #[test]
+    fn syn_ack_first_flips_the_roles() {
+        let mut t = Talk::new();
+        t.s(SYN | ACK, S_ISN, C_ISN + 1, 0);
+        let c = t.conn();
+        assert_eq!(c.orig, CLIENT);
+        assert_eq!(c.opening, Opening::SynAck);
+        t.states(State::Established, State::SynReceived);
+    }
+}
+
+mod simultaneous_open {
+    use super::*;
+
+    #[test]
+    fn both_sides_send_syn_then_syn_ack() {
+        let mut t = conn_in_syn_sent();
+        t.s(SYN, S_ISN, 0, 0)
+            .states(State::SynReceived, State::SynSent)
+            .conn();
+        t.s(SYN | ACK, S_ISN, C_ISN + 1, 0)
+            .c(SYN | ACK, C_ISN, S_ISN + 1, 0)
+            .states(State::Established, State::Established);
+    }
+}
+
+mod established {
+    use super::*;
+
+    #[test]
+    fn request_and_response() {
+        let t = conn_established();
+        t.states(State::Established, State::Established);
+        assert_eq!(t.conn().side(Dir::Orig).retransmits, 0);
+    }
+
+    #[test]
+    fn midstream_pickup_is_established_on_both_sides() {
+        let mut t = Talk::new();
+        t.c(PSH | ACK, 77, 99, 10);
+        t.states(State::Established, State::Established);
+        assert!(t.conn().is_midstream());
+    }
+
+    #[test]
+    fn data_sent_again_is_a_retransmission() {
+        let mut t = conn_established();
+        t.c(PSH | ACK, C_ISN + 1, S_NXT, 10);
+        assert_eq!(t.conn().side(Dir::Orig).retransmits, 1);
+    }
+
+    #[test]
+    fn keepalives_are_not_retransmissions() {
+        let mut t = conn_established();
+        // Linux: no data, one byte behind SND.NXT. Others send one garbage byte.
+        t.c(ACK, C_NXT - 1, S_NXT, 0).c(ACK, C_NXT - 1, S_NXT, 1);
+        let o = t.conn().side(Dir::Orig);
+        assert_eq!((o.keepalives, o.retransmits), (2, 0));
+        t.states(State::Established, State::Established);
+    }
+
+    #[test]
+    fn zero_window_probes_are_not_retransmissions() {
+        let mut t = conn_established();
+        t.send_win(false, ACK, S_NXT, C_NXT, 0, 0)
+            .c(ACK, C_NXT - 1, S_NXT, 0)
+            .c(ACK, C_NXT - 1, S_NXT, 0);
+        let o = t.conn().side(Dir::Orig);
+        assert_eq!(
+            (o.zero_window_probes, o.keepalives, o.retransmits),
+            (2, 0, 0)
+        );
+    }
+}
+
+mod closing {
+    use super::*;
+
+    #[test]
+    fn active_close_by_the_client() {
+        let mut t = conn_established();
+        t.c(FIN | ACK, C_NXT, S_NXT, 0)
+            .states(State::FinWait1, State::CloseWait)
+            .conn();
+        t.s(ACK, S_NXT, C_NXT + 1, 0)
+            .states(State::FinWait2, State::CloseWait)
+            .conn();
+        t.s(FIN | ACK, S_NXT, C_NXT + 1, 0)
+            .states(State::TimeWait, State::LastAck)
+            .conn();
+        t.c(ACK, C_NXT + 1, S_NXT + 1, 0)
+            .states(State::TimeWait, State::Closed);
+        assert!(t.conn().is_finished());
+    }
+
+    #[test]
+    fn server_closes_first_and_holds_time_wait() {
+        let mut t = conn_established();
+        t.s(FIN | ACK, S_NXT, C_NXT, 0)
+            .c(FIN | ACK, C_NXT, S_NXT + 1, 0)
+            .s(ACK, S_NXT + 1, C_NXT + 1, 0);
+        t.states(State::Closed, State::TimeWait);
+    }
+
+    #[test]
+    fn fin_and_ack_together_go_straight_to_time_wait() {
+        // FIN-WAIT-1 receiving a FIN that also acknowledges our FIN (RFC 9293 §3.10.7.4).
+        let mut t = conn_established();
+        t.c(FIN | ACK, C_NXT, S_NXT, 0)
+            .s(FIN | ACK, S_NXT, C_NXT + 1, 0)
+            .states(State::TimeWait, State::LastAck);
+    }
+
+    #[test]
+    fn simultaneous_close_goes_through_closing() {
+        // The FINs cross: neither acknowledges the other.
+        let mut t = conn_established();
+        t.c(FIN | ACK, C_NXT, S_NXT, 0)
+            .s(FIN | ACK, S_NXT, C_NXT, 0);
+        t.states(State::Closing, State::Closing);
+        t.s(ACK, S_NXT + 1, C_NXT + 1, 0)
+            .c(ACK, C_NXT + 1, S_NXT + 1, 0);
+        t.states(State::TimeWait, State::TimeWait);
+        // The server's path is the RFC's: ESTABLISHED → FIN-WAIT-1 → CLOSING → TIME-WAIT.
+        let path: Vec<State> = t
+            .conn()
+            .transitions
+            .iter()
+            .flatten()
+            .filter(|x| x.side == Dir::Resp)
+            .map(|x| x.to)
+            .collect();
+        assert_eq!(
+            path,
+            [
+                State::SynReceived,
+                State::Established,
+                State::FinWait1,
+                State::Closing,
+                State::TimeWait
+            ]
+        );
+    }
+
+    #[test]
+    fn half_close_leaves_the_server_in_close_wait() {
+        let mut t = conn_established();
+        t.c(FIN | ACK, C_NXT, S_NXT, 0).s(ACK, S_NXT, C_NXT + 1, 0);
+        t.states(State::FinWait2, State::CloseWait);
+        // Keep-alives from the CLOSE-WAIT side change nothing.
+        t.s(ACK, S_NXT - 1, C_NXT + 1, 0)
+            .c(ACK, C_NXT + 1, S_NXT, 0);
+        t.states(State::FinWait2, State::CloseWait);
+        assert_eq!(t.conn().side(Dir::Resp).keepalives, 1);
+    }
+
+    #[test]
+    fn retransmitted_fin_is_counted() {
+        let mut t = conn_established();
+        t.c(FIN | ACK, C_NXT, S_NXT, 0)
+            .c(FIN | ACK, C_NXT, S_NXT, 0);
+        assert_eq!(t.conn().side(Dir::Orig).fin_retransmits, 1);
+        t.states(State::FinWait1, State::CloseWait);
+    }
+
+    #[test]
+    fn time_wait_ends_after_two_msl() {
+        let mut t = conn_established();
+        t.c(FIN | ACK, C_NXT, S_NXT, 0)
+            .s(FIN | ACK, S_NXT, C_NXT + 1, 0)
+            .c(ACK, C_NXT + 1, S_NXT + 1, 0);
+        let c = t.conn.as_mut().unwrap();
+        let at = c.time_wait_deadline(Dir::Orig).expect("in TIME-WAIT");
+        assert_eq!(
+            at,
+            c.side(Dir::Orig)
+                .time_wait_since
+                .unwrap()
+                .saturating_add(Duration::from_secs(60))
+        );
+        c.end_time_wait(Dir::Orig, at, false);
+        let last = *c.transitions.as_ref().unwrap().last().unwrap();
+        assert_eq!(
+            (last.frame, last.from, last.to),
+            (None, State::TimeWait, State::Closed)
+        );
+        t.states(State::Closed, State::Closed);
+    }
+}
+
+mod reset {
+    use super::*;
+
+    #[test]
+    fn client_aborts_an_established_connection() {
+        let mut t = conn_established();
+        t.c(RST | ACK, C_NXT, S_NXT, 0);
+        t.states(State::Closed, State::Closed);
+        let r = t.conn().rst.unwrap();
+        assert_eq!(
+            (r.by, r.kind, r.state),
+            (Dir::Orig, RstKind::Abort, State::Established)
+        );
+    }
+
+    #[test]
+    fn rst_outside_the_window_closes_nothing() {
+        // RFC 5961 §3: only an in-window RST may close; this one is 1 MB ahead.
+        let mut t = conn_established();
+        t.s(RST, S_NXT + 1_000_000, 0, 0);
+        t.states(State::Established, State::Established);
+        assert_eq!(t.conn().rst.unwrap().kind, RstKind::OutOfWindow);
+    }
+
+    #[test]
+    fn rst_at_the_senders_next_sequence_number_closes() {
+        // In flight data: the receiver has not acknowledged it yet, the RST follows it.
+        let mut t = conn_established();
+        t.s(PSH | ACK, S_NXT, C_NXT, 100).s(RST, S_NXT + 100, 0, 0);
+        t.states(State::Closed, State::Closed);
+    }
+
+    #[test]
+    fn rst_after_close_is_after_close() {
+        let mut t = conn_established();
+        t.c(FIN | ACK, C_NXT, S_NXT, 0)
+            .s(FIN | ACK, S_NXT, C_NXT + 1, 0)
+            .c(ACK, C_NXT + 1, S_NXT + 1, 0)
+            .s(RST, S_NXT + 1, 0, 0);
+        assert_eq!(t.conn().rst.unwrap().kind, RstKind::AfterClose);
+    }
+
+    #[test]
+    fn syn_with_fin_or_rst_is_no_state() {
+        let mut t = conn_established();
+        t.c(SYN | FIN, C_NXT, 0, 0).c(SYN | RST, C_NXT, 0, 0);
+        t.states(State::Established, State::Established);
+        assert_eq!(t.conn().odd_flag_segments, 2);
+    }
+}
