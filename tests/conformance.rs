@@ -86,3 +86,283 @@ fn compare_counts(dir: &Path) -> (usize, Vec<String>) {
     }
     (checked, failures)
 }
+
+/// One row of a Zeek baseline: the fields a baseline has (cut logs have only some).
+#[derive(Debug, Default, Clone)]
+struct ZeekRow {
+    tuple: Option<(String, u16, String, u16)>,
+    conn_state: Option<String>,
+    history: Option<String>,
+    orig_pkts: Option<u64>,
+    resp_pkts: Option<u64>,
+}
+
+/// Parses a conn.log baseline, full (`#fields`) or cut (a header line of names); TCP rows only.
+fn zeek_rows(text: &str) -> Vec<ZeekRow> {
+    let mut names: Vec<String> = Vec::new();
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("###") || line.is_empty() {
+            continue;
+        }
+        if let Some(f) = line.strip_prefix("#fields\t") {
+            names = f.split('\t').map(String::from).collect();
+            continue;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        if names.is_empty() {
+            names = line.split('\t').map(String::from).collect();
+            continue;
+        }
+        let vals: Vec<&str> = line.split('\t').collect();
+        let get = |n: &str| {
+            names
+                .iter()
+                .position(|x| x == n)
+                .and_then(|i| vals.get(i))
+                .map(|s| s.to_string())
+        };
+        if get("proto").is_some_and(|p| p != "tcp") {
+            continue;
+        }
+        let tuple = match (
+            get("id.orig_h"),
+            get("id.orig_p"),
+            get("id.resp_h"),
+            get("id.resp_p"),
+        ) {
+            (Some(a), Some(b), Some(c), Some(d)) => {
+                Some((a, b.parse().unwrap_or(0), c, d.parse().unwrap_or(0)))
+            }
+            _ => None,
+        };
+        rows.push(ZeekRow {
+            tuple,
+            conn_state: get("conn_state"),
+            history: get("history"),
+            orig_pkts: get("orig_pkts").and_then(|s| s.parse().ok()),
+            resp_pkts: get("resp_pkts").and_then(|s| s.parse().ok()),
+        });
+    }
+    rows
+}
+
+/// synack's connection as Zeek would log it: Zeek's orientation, conn_state, history, packets.
+fn zeek_view(c: &synack::tcp::Connection) -> ZeekRow {
+    let z = c.zeek.fields();
+    let (o, r) = if z.flipped {
+        (c.resp, c.orig)
+    } else {
+        (c.orig, c.resp)
+    };
+    ZeekRow {
+        tuple: Some((o.addr.to_string(), o.port, r.addr.to_string(), r.port)),
+        conn_state: Some(z.conn_state.to_string()),
+        history: Some(if z.history.is_empty() {
+            "-".into()
+        } else {
+            z.history.clone()
+        }),
+        orig_pkts: Some(z.orig_pkts),
+        resp_pkts: Some(z.resp_pkts),
+    }
+}
+
+/// Zeek baselines where synack's Zeek fields differ on purpose, and why. Each entry:
+/// (capture, what differs, reason). docs/zeek.md lists the same.
+const ZEEK_DEVIATIONS: &[(&str, &str)] = &[
+    ("zeek/localhost-bad-chksum.zeek-conn.log", "Zeek verifies TCP checksums (no -C) and drops the bad ones (history C, no packets); synack does not verify checksums, like tshark by default and zeek -C"),
+    ("zeek/syn-bad-checksum.zeek-conn-cut.log", "Zeek verifies TCP checksums (no -C): the SYN with a bad checksum is only a C; synack does not verify checksums"),
+    ("zeek/pop3.zeek-conn.log", "the SYN is retried with the same ISN after each RST (Windows): one attempt for synack, three REJ connections for Zeek (CONTRACT.md's main deviation)"),
+    ("zeek/teredo.zeek-conn.log", "Zeek's 5 s close/attempt timers split each 4-tuple into several connections where synack keeps one; and Zeek opens the Teredo tunnel (UDP 3544), synack does not (nor does tshark by default)"),
+    ("zeek/ssh-client-side-half-duplex.zeek-conn.log", "only the client side was captured: Zeek's 5 s attempt timer ends the S0 attempt and starts a new connection with the later packets; synack keeps one connection (SH)"),
+    ("zeek/modbus-and-non-modbus-p502.zeek-conn.log", "after the originator's RST the peer keeps sending; Zeek's 5 s reset timer starts a new connection for those packets, synack keeps them in the reset connection (data after reset)"),
+    ("zeek/retransmit-timeout.zeek-conn.log", "Zeek's timer ends the first connection before the retransmission arrives; synack counts the retransmission in the same connection"),
+];
+
+/// The other Zeek baselines: scripts printing `history, conn_state` or the final history.
+const ZEEK_EXPECTED: &[(&str, &str, Option<&str>)] = &[
+    ("zeek/syn-then-rst.pcap", "SR", Some("RSTOS0")),
+    ("zeek/syn-then-ack-then-rst.pcap", "SaR", Some("RSTOS0")),
+    ("zeek/syn-then-stuff-then-rst.pcap", "SaFR", Some("OTH")),
+    ("zeek/single-rst.pcap", "R", Some("OTH")),
+    ("zeek/ssh-dups.pcap", "ShADTadtTtFf", None),
+];
+
+fn compare_zeek(name: &str, want: &[ZeekRow], conns: &[synack::tcp::Connection]) -> Vec<String> {
+    let mut ours: Vec<ZeekRow> = conns.iter().map(zeek_view).collect();
+    let mut out = Vec::new();
+    let key = |t: &(String, u16, String, u16)| {
+        let a = (t.0.clone(), t.1);
+        let b = (t.2.clone(), t.3);
+        if a <= b {
+            (a, b)
+        } else {
+            (b, a)
+        }
+    };
+    for (i, w) in want.iter().enumerate() {
+        // Match on the 4-tuple in order of appearance; without a tuple, on position.
+        let pos = match &w.tuple {
+            Some(t) => ours
+                .iter()
+                .position(|o| o.tuple.as_ref().map(&key) == Some(key(t))),
+            None => (!ours.is_empty()).then_some(0),
+        };
+        let Some(pos) = pos else {
+            out.push(format!(
+                "{name}: Zeek row {i} {:?}: no synack connection",
+                w.tuple
+            ));
+            continue;
+        };
+        let o = ours.remove(pos);
+        let mut diffs = Vec::new();
+        if w.tuple.is_some() && w.tuple != o.tuple {
+            diffs.push(format!("orientation {:?} vs {:?}", o.tuple, w.tuple));
+        }
+        macro_rules! cmp {
+            ($f:ident) => {
+                if w.$f.is_some() && w.$f != o.$f {
+                    diffs.push(format!("{} {:?} vs Zeek {:?}", stringify!($f), o.$f, w.$f));
+                }
+            };
+        }
+        cmp!(conn_state);
+        cmp!(history);
+        cmp!(orig_pkts);
+        cmp!(resp_pkts);
+        if !diffs.is_empty() {
+            out.push(format!(
+                "{name}: row {i} {:?}: {}",
+                w.tuple,
+                diffs.join("; ")
+            ));
+        }
+    }
+    for o in ours {
+        out.push(format!(
+            "{name}: synack connection {:?} not in Zeek's log",
+            o.tuple
+        ));
+    }
+    out
+}
+
+#[test]
+fn zeek_conn_state_and_history_equal_the_baselines() {
+    let Some(dir) = corpus_dir() else { return };
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for entry in std::fs::read_dir(dir.join("zeek")).expect("zeek dir") {
+        let path = entry.expect("entry").path();
+        let fname = path.file_name().unwrap().to_string_lossy().to_string();
+        let Some(stem) = fname
+            .strip_suffix(".zeek-conn.log")
+            .or_else(|| fname.strip_suffix(".zeek-conn-cut.log"))
+        else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&path).unwrap();
+        let want = zeek_rows(&text);
+        if want
+            .iter()
+            .all(|r| r.history.is_none() && r.conn_state.is_none() && r.orig_pkts.is_none())
+        {
+            continue;
+        }
+        let cap = ["pcap", "pcapng"]
+            .iter()
+            .map(|e| dir.join("zeek").join(format!("{stem}.{e}")))
+            .find(|p| p.is_file())
+            .expect("capture beside its baseline");
+        let (_, conns) = synack::analyze::connections(&cap, TcpConfig::default()).expect("reads");
+        let name = format!("zeek/{fname}");
+        compared += 1;
+        let diffs = compare_zeek(&name, &want, &conns);
+        let listed = ZEEK_DEVIATIONS.iter().any(|(n, _)| *n == name);
+        match (diffs.is_empty(), listed) {
+            (true, true) => {
+                failures.push(format!("{name}: listed in ZEEK_DEVIATIONS but now matches"))
+            }
+            (false, false) => failures.extend(diffs),
+            _ => {}
+        }
+    }
+    assert!(compared >= 25, "only {compared} baselines compared");
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn zeek_expected_histories() {
+    let Some(dir) = corpus_dir() else { return };
+    for (cap, history, conn_state) in ZEEK_EXPECTED {
+        let (_, conns) =
+            synack::analyze::connections(&dir.join(cap), TcpConfig::default()).unwrap();
+        assert_eq!(conns.len(), 1, "{cap}");
+        let z = conns[0].zeek.fields();
+        assert_eq!(z.history, *history, "{cap}");
+        if let Some(cs) = conn_state {
+            assert_eq!(z.conn_state, *cs, "{cap}");
+        }
+    }
+}
+
+/// Captures whose SYN / SYN-ACK retransmission totals differ from tshark's, and why.
+const RETRANSMISSION_DEVIATIONS: &[(&str, &str)] = &[
+    ("zeek/cisco-fabric-path.pcap", "every SYN is captured twice, plain and FabricPath-encapsulated; tshark takes the copy's last 4 bytes for an FCS, finds its TCP header short and skips its analysis; synack decodes the copy whole: the same SYN again, a retransmission (Zeek also counts both packets)"),
+    ("chrissanders-packets/activeosfingerprinting.pcapng", "nmap sends its SYN+FIN+PSH+URG probe four times; a SYN with FIN is no SYN to synack (flags normalized, counted as odd flags), so its repeats are no SYN retransmissions; tshark counts 3"),
+    ("suricata-verify/tcp-split-handshake-4whs.pcap", "split handshake (synthetic): the client answers the server's SYN with a SYN-ACK carrying its own SYN's sequence number; tshark calls that SYN-ACK a retransmission, synack counts it as the client's first SYN-ACK"),
+];
+
+#[test]
+fn syn_and_synack_retransmissions_equal_tsharks() {
+    let mut failures = Vec::new();
+    let mut dirs = vec![common::testdata("")];
+    dirs.extend(corpus_dir());
+    for dir in dirs {
+        for (name, exp) in expected_captures(&dir) {
+            let Ok((_, conns)) =
+                synack::analyze::connections(&dir.join(&name), TcpConfig::default())
+            else {
+                continue;
+            };
+            let syn: u64 = conns
+                .iter()
+                .map(|c| u64::from(c.side(synack::tcp::Dir::Orig).syn.retransmits()))
+                .sum();
+            let synack: u64 = conns
+                .iter()
+                .map(|c| u64::from(c.side(synack::tcp::Dir::Resp).synack.retransmits()))
+                .sum();
+            let want = (
+                exp["syn_retransmissions"].as_u64().unwrap_or(0),
+                exp["synack_retransmissions"].as_u64().unwrap_or(0),
+            );
+            let listed = RETRANSMISSION_DEVIATIONS.iter().any(|(n, _)| *n == name);
+            match ((syn, synack) == want, listed) {
+                (false, false) => failures.push(format!(
+                    "{name}: SYN/SYN-ACK retransmissions {syn}/{synack}, tshark {}/{}",
+                    want.0, want.1
+                )),
+                (true, true) => failures.push(format!(
+                    "{name}: listed in RETRANSMISSION_DEVIATIONS but now matches"
+                )),
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -334,13 +334,13 @@ fn starts_new_connection(conn: &Connection, seg: &TcpSegment) -> bool {
     }
     match (d, f.ack()) {
         // The originator's SYN: its retransmission carries the same ISN.
-        (Dir::Orig, false) => side.syn.isn != Some(seg.seq),
+        (Dir::Orig, false) => side.isn != Some(seg.seq),
         // The responder's SYN without ACK: a simultaneous open, unless the responder already
         // used another ISN.
         (Dir::Resp, false) => {
-            conn.opening == Opening::Midstream || side.syn.isn.is_some_and(|isn| isn != seg.seq)
+            conn.opening == Opening::Midstream || side.isn.is_some_and(|isn| isn != seg.seq)
         }
         // A SYN-ACK only starts a new connection after the old one finished with another ISN.
-        (_, true) => conn.is_finished() && side.syn.isn != Some(seg.seq),
+        (_, true) => conn.is_finished() && side.isn != Some(seg.seq),
     }
 }

@@ -150,7 +150,7 @@ impl ConnReport {
     pub fn new(c: &Connection, capture: &str) -> Self {
         let z = c.zeek.fields();
         let [o, r] = [c.side(Dir::Orig), c.side(Dir::Resp)];
-        let handshake = (o.syn.sent > 0 || r.syn.sent > 0).then(|| {
+        let handshake = (o.isn.is_some() || r.isn.is_some()).then(|| {
             let opt = |s: &crate::tcp::Side| s.options;
             let (oo, ro) = (opt(o), opt(r));
             HandshakeJson {
@@ -192,7 +192,7 @@ impl ConnReport {
             resp_bytes: c.zeek.size_of(1),
             syn_retransmits: o.syn.retransmits(),
             syn_retransmit_intervals: o.syn.intervals().iter().map(|d| secs(*d)).collect(),
-            synack_retransmits: r.syn.retransmits(),
+            synack_retransmits: r.synack.retransmits(),
             rst: c.rst.map(|x| RstJson {
                 by: x.by.name(),
                 frame: x.frame,

@@ -106,10 +106,9 @@ pub struct RstInfo {
     pub kind: RstKind,
 }
 
-/// SYNs (or SYN-ACKs) one side sent with one ISN.
+/// SYNs (or SYN-ACKs) one side sent with its ISN.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Attempt {
-    pub isn: Option<SeqNum>,
     /// Segments sent, the first included.
     pub sent: u32,
     pub first_ts: Option<Timestamp>,
@@ -152,8 +151,12 @@ pub struct Side {
     pub state: State,
     /// It reached SYN-RECEIVED by answering a SYN (a passive OPEN).
     pub passive: bool,
-    /// Its SYN or SYN-ACK and their retransmissions.
+    /// The ISN of its SYN or SYN-ACK.
+    pub isn: Option<SeqNum>,
+    /// Its SYNs (without ACK): the first and its retransmissions.
     pub syn: Attempt,
+    /// Its SYN-ACKs: the first and its retransmissions.
+    pub synack: Attempt,
     /// SND.NXT as the capture shows it: past the highest sequence number it sent.
     pub snd_nxt: Option<SeqNum>,
     /// The last acknowledgment number it sent (its RCV.NXT, as far as the peer was told).
@@ -192,7 +195,9 @@ impl Side {
         Side {
             state: State::Unknown,
             passive: false,
+            isn: None,
             syn: Attempt::default(),
+            synack: Attempt::default(),
             snd_nxt: None,
             last_ack: None,
             window: 0,
@@ -213,7 +218,7 @@ impl Side {
 
     /// Whether `ack` acknowledges this side's SYN: SND.UNA < SEG.ACK =< SND.NXT (§3.10.7.4).
     fn acked_syn_by(&self, ack: SeqNum) -> bool {
-        match (self.syn.isn, self.snd_nxt) {
+        match (self.isn, self.snd_nxt) {
             (Some(isn), Some(nxt)) => ack.after(isn) && !ack.after(nxt),
             (Some(isn), None) => ack.after(isn),
             _ => false,
@@ -444,27 +449,33 @@ impl Connection {
     fn on_syn(&mut self, d: Dir, seg: &TcpSegment) {
         let peer = d.other();
         let syn_end = seg.seq + 1 + seg.payload_len;
+        let synack = seg.flags.ack();
         {
             let me = self.side_mut(d);
-            match me.syn.isn {
+            let same_isn = match me.isn {
                 None => {
-                    me.syn.isn = Some(seg.seq);
+                    me.isn = Some(seg.seq);
                     me.options = Some(seg.options);
+                    true
+                }
+                Some(isn) => isn == seg.seq,
+            };
+            // The same ISN again is a retransmission (§3.8.1). Another ISN on a live handshake is
+            // no retransmission; the flow table decides whether it is a new connection.
+            if same_isn {
+                if synack {
+                    me.synack.record(seg);
+                } else {
                     me.syn.record(seg);
                 }
-                // The same ISN again: a retransmission (§3.8.1).
-                Some(isn) if isn == seg.seq => me.syn.record(seg),
-                // Another ISN on a live handshake: not a retransmission; the flow table decides
-                // whether it is a new connection.
-                Some(_) => {}
             }
             me.window = seg.window;
             me.advance_snd_nxt(syn_end);
         }
-        if seg.flags.ack() {
+        if synack {
             self.side_mut(d).last_ack = Some(seg.ack);
             // SYN→SYN-ACK: from the last SYN sent before the first SYN-ACK.
-            if self.side(d).syn.sent == 1 {
+            if self.side(d).synack.sent == 1 {
                 if let Some(t) = self.side(peer).syn.last_ts {
                     self.handshake.syn_to_synack = Some(seg.ts.since(t));
                 }
@@ -479,10 +490,16 @@ impl Connection {
             self.apply(d, Event::SentSynAck, seg);
             let acks = {
                 let p = self.side(peer);
-                p.syn.isn.is_none() || p.acked_syn_by(seg.ack)
+                p.isn.is_none() || p.acked_syn_by(seg.ack)
             };
             if acks {
                 self.apply(peer, Event::RcvdSynAck, seg);
+            }
+            // A SYN-ACK whose SYN the capture has not seen (yet) tells that SYN's ISN: a SYN
+            // arriving later with it is the same attempt (reordered capture).
+            let p = self.side_mut(peer);
+            if p.isn.is_none() {
+                p.isn = Some(seg.ack - 1);
             }
         } else {
             self.apply(d, Event::SentSyn, seg);
@@ -512,7 +529,7 @@ impl Connection {
             // SYN-ACK→ACK: from the last SYN-ACK to the originator's first ACK of it.
             if d == Dir::Orig && self.handshake.synack_to_ack.is_none() {
                 let p = self.side(peer);
-                if let (Some(t), true) = (p.syn.last_ts, p.acked_syn_by(seg.ack)) {
+                if let (Some(t), true) = (p.synack.last_ts, p.acked_syn_by(seg.ack)) {
                     self.handshake.synack_to_ack = Some(seg.ts.since(t));
                 }
             }

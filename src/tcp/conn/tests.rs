@@ -217,7 +217,7 @@ mod syn_received {
         t.c(ACK, C_ISN + 1, S_ISN + 1, 0)
             .s(SYN | ACK, S_ISN, C_ISN + 1, 0);
         t.states(State::Established, State::SynReceived);
-        assert_eq!(t.conn().side(Dir::Resp).syn.retransmits(), 1);
+        assert_eq!(t.conn().side(Dir::Resp).synack.retransmits(), 1);
     }
 
     #[test]
