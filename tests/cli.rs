@@ -431,3 +431,316 @@ fn fragments_and_icmp_quoting_tcp_are_not_segments() {
     );
     assert_eq!(c["undecodable"], 0);
 }
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = synack().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn kernel(name: &str) -> String {
+    testdata(&format!("kernel/{name}"))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn report_json_connection_object_has_every_contract_field() {
+    let doc = json_report(&[&kernel("refused.pcap")]);
+    let c = &doc["connections"][0];
+    for field in [
+        "id",
+        "orig",
+        "resp",
+        "first_ts",
+        "last_ts",
+        "first_frame",
+        "last_frame",
+        "orig_state",
+        "resp_state",
+        "conn_state",
+        "history",
+        "orig_packets",
+        "resp_packets",
+        "orig_bytes",
+        "resp_bytes",
+        "syn_retransmits",
+        "syn_retransmit_intervals",
+        "synack_retransmits",
+        "rst",
+        "handshake",
+        "midstream",
+        "findings",
+    ] {
+        assert!(c.get(field).is_some(), "missing {field} in {c}");
+    }
+    assert_eq!(c["orig"]["addr"], "10.99.0.1");
+    assert_eq!(c["orig_state"], "CLOSED");
+    assert_eq!(c["conn_state"], "REJ");
+    assert_eq!(c["history"], "Sr");
+    assert_eq!(c["rst"]["by"], "resp");
+    assert_eq!(c["rst"]["kind"], "refused");
+    assert_eq!(c["rst"]["state"], "CLOSED");
+    assert_eq!(c["handshake"]["mss"][0], 1460);
+    assert!(
+        c["handshake"]["mss"][1].is_null(),
+        "the server never sent a SYN-ACK"
+    );
+    let s = &doc["summary"];
+    assert_eq!(s["connections"], 1);
+    assert_eq!(s["conn_state"]["REJ"], 1);
+    assert_eq!(s["final_state"]["orig"]["CLOSED"], 1);
+    assert_eq!(s["rst_segments"], 1);
+    assert_eq!(s["half_open"], 0);
+}
+
+#[test]
+fn report_json_summary_counts_time_wait_and_half_open() {
+    let doc = json_report(&[
+        &kernel("server-close-first.pcap"),
+        &kernel("syn-blackhole.pcap"),
+    ]);
+    let s = &doc["summary"];
+    assert_eq!(s["connections"], 2);
+    assert_eq!(s["syn_retransmissions"], 2);
+    assert_eq!(s["half_open"], 1);
+    let tw = &s["time_wait"][0];
+    assert_eq!(tw["host"], "10.99.0.2");
+    assert_eq!(
+        (tw["peak"].as_u64(), tw["at_end"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert!(tw["peak_ts"].as_f64().unwrap() > 1.7e9);
+    let black = doc["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["conn_state"] == "S0")
+        .expect("the black-holed SYN");
+    let iv = black["syn_retransmit_intervals"].as_array().unwrap();
+    assert_eq!(iv.len(), 2);
+    assert!((iv[0].as_f64().unwrap() - 1.0).abs() < 0.3);
+}
+
+#[test]
+fn transitions_list_every_change() {
+    let doc = json_report(&["--transitions", &kernel("simultaneous-close.pcap")]);
+    let t = doc["connections"][0]["transitions"].as_array().unwrap();
+    let resp: Vec<&str> = t
+        .iter()
+        .filter(|x| x["side"] == "resp")
+        .map(|x| x["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        resp,
+        [
+            "SYN-RECEIVED",
+            "ESTABLISHED",
+            "FIN-WAIT-1",
+            "CLOSING",
+            "TIME-WAIT"
+        ]
+    );
+    assert!(t.iter().all(|x| x["frame"].is_u64() && x["ts"].is_f64()));
+    let without = json_report(&[&kernel("simultaneous-close.pcap")]);
+    assert!(without["connections"][0].get("transitions").is_none());
+}
+
+#[test]
+fn time_wait_ends_after_the_given_two_msl() {
+    // The capture goes on 0.5 s after the first connection's TIME-WAIT began.
+    let doc = json_report(&[
+        "--time-wait",
+        "100ms",
+        "--transitions",
+        &kernel("port-reuse-time-wait.pcap"),
+    ]);
+    let conns = doc["connections"].as_array().unwrap();
+    let first = &conns[0];
+    let last = first["transitions"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["from"].as_str(), last["to"].as_str()),
+        (Some("TIME-WAIT"), Some("CLOSED"))
+    );
+    assert!(last["frame"].is_null(), "a timeout has no frame");
+    // With 2×MSL this short, the reused port found no TIME-WAIT left.
+    assert_eq!(conns[1]["reused_time_wait"], false);
+    synack()
+        .args(["report", "--time-wait", "soon"])
+        .arg(kernel("refused.pcap"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a duration"));
+}
+
+#[test]
+fn filters_by_host_port_and_state() {
+    let both = [kernel("refused.pcap"), kernel("ipv6-normal.pcap")];
+    let ids = |extra: &[&str]| -> usize {
+        let mut args: Vec<&str> = extra.to_vec();
+        args.extend(both.iter().map(String::as_str));
+        json_report(&args)["connections"].as_array().unwrap().len()
+    };
+    assert_eq!(ids(&[]), 2);
+    assert_eq!(ids(&["--host", "fd00:99::2"]), 1);
+    assert_eq!(ids(&["--host", "[fd00:99::2]"]), 1);
+    assert_eq!(ids(&["--port", "9003"]), 1);
+    assert_eq!(ids(&["--state", "REJ"]), 1);
+    assert_eq!(ids(&["--state", "time-wait"]), 1);
+    assert_eq!(ids(&["--state", "REJ", "--state", "SF"]), 2);
+    assert_eq!(ids(&["--state", "REJ", "--port", "9010"]), 0);
+    synack()
+        .args(["report", "--state", "ESTAB"])
+        .arg(&both[0])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("neither an RFC 9293 state"));
+}
+
+#[test]
+fn jsonl_lines_are_typed() {
+    let out = stdout_of(&[
+        "report",
+        "--format",
+        "jsonl",
+        &kernel("refused.pcap"),
+        &kernel("normal-close.pcap"),
+    ]);
+    let types: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        types,
+        ["connection", "capture", "connection", "capture", "summary"]
+    );
+}
+
+#[test]
+fn csv_has_a_header_and_a_row_per_connection() {
+    let out = stdout_of(&[
+        "report",
+        "--format",
+        "csv",
+        &kernel("port-reuse-time-wait.pcap"),
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("capture,id,orig_addr,orig_port,resp_addr,resp_port,"));
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[2].contains(",TIME-WAIT,CLOSED,SF,ShADadFf,"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[2].ends_with(",false,true"),
+        "reused TIME-WAIT: {}",
+        lines[2]
+    );
+}
+
+#[test]
+fn zeek_conn_log_reads_like_zeeks() {
+    let out = stdout_of(&["report", "--format", "zeek", &kernel("normal-close.pcap")]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "#separator \\x09");
+    assert_eq!(lines[4], "#path\tconn");
+    assert!(lines[5].starts_with("#open\t2026-"));
+    let fields: Vec<&str> = lines[6].split('\t').skip(1).collect();
+    assert_eq!(
+        fields,
+        [
+            "ts",
+            "uid",
+            "id.orig_h",
+            "id.orig_p",
+            "id.resp_h",
+            "id.resp_p",
+            "proto",
+            "service",
+            "duration",
+            "orig_bytes",
+            "resp_bytes",
+            "conn_state",
+            "local_orig",
+            "local_resp",
+            "missed_bytes",
+            "history",
+            "orig_pkts",
+            "orig_ip_bytes",
+            "resp_pkts",
+            "resp_ip_bytes",
+            "tunnel_parents"
+        ]
+    );
+    let types = lines[7].split('\t').count();
+    assert_eq!(types, fields.len() + 1);
+    let row: Vec<&str> = lines[8].split('\t').collect();
+    assert_eq!(row.len(), fields.len());
+    assert_eq!(
+        &row[2..8],
+        ["10.99.0.1", "40001", "10.99.0.2", "9001", "tcp", "-"]
+    );
+    // IP bytes as tshark sums ip.len: 325 from the client, 221 from the server.
+    assert_eq!(
+        &row[9..],
+        ["5", "5", "SF", "-", "-", "0", "ShADadFf", "6", "325", "4", "221", "-"]
+    );
+    assert!(lines.last().unwrap().starts_with("#close\t2026-"));
+}
+
+#[test]
+fn table_report_has_summary_matrix_time_wait_and_connections() {
+    let out = stdout_of(&[
+        "report",
+        &kernel("simultaneous-close.pcap"),
+        &kernel("refused.pcap"),
+    ]);
+    for want in [
+        "Summary",
+        "conn_state",
+        "SF 1 · REJ 1",
+        "Final states",
+        "orig ↓ / resp →",
+        "TIME-WAIT held by",
+        "Connections, troubled first",
+        "10.99.0.1:40003 → 10.99.0.2:9003",
+        "resp refused",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in\n{out}");
+    }
+    // Troubled first: the refused connection comes before the clean one.
+    let refused = out.find("9003 ").unwrap();
+    let clean = out.find("10.99.0.2:9008").unwrap();
+    assert!(refused < clean);
+    // No colour when stdout is not a terminal.
+    assert!(!out.contains('\u{1b}'));
+}
+
+#[test]
+fn table_limit_and_all() {
+    let Some(dir) = common::corpus_dir() else {
+        return;
+    };
+    let echo = dir.join("zeek/echo-connections.pcap");
+    let out = stdout_of(&["report", "--limit", "3", echo.to_str().unwrap()]);
+    assert!(out.contains("3 of 500 connections shown"), "{out}");
+    let all = stdout_of(&["report", "--all", echo.to_str().unwrap()]);
+    assert!(!all.contains("connections shown"));
+    assert!(all.matches("127.0.0.1:7000").count() >= 500);
+}

@@ -261,7 +261,14 @@ fn port_reuse_out_of_time_wait() {
 
 #[test]
 fn every_format_capture_agrees_with_ss() {
-    for f in ["fmt-pcap-usec", "fmt-pcap-nsec", "fmt-pcapng", "fmt-pcapng-multi", "fmt-sll", "fmt-sll2"] {
+    for f in [
+        "fmt-pcap-usec",
+        "fmt-pcap-nsec",
+        "fmt-pcapng",
+        "fmt-pcapng-multi",
+        "fmt-sll",
+        "fmt-sll2",
+    ] {
         agrees_with_ss(f);
     }
     // fmt-mixed also holds a SYN to port 9199 answered twice by ICMP admin-prohibited; the kernel

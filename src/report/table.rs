@@ -282,6 +282,29 @@ impl<W: Write> TableEmitter<W> {
     }
 }
 
+/// Keeps the `keep` connections that come first (capture order, then id), whatever order they
+/// end in: memory stays bounded by `--limit`.
+fn keep_first(list: &mut Vec<ConnReport>, conn: &ConnReport, keep: usize, captures: &[String]) {
+    // Connections of the capture being read sort after every capture already done.
+    let rank = |c: &ConnReport| {
+        let cap = captures
+            .iter()
+            .position(|p| *p == c.capture)
+            .unwrap_or(captures.len());
+        (cap, c.id)
+    };
+    if list.len() < keep {
+        list.push(conn.clone());
+        return;
+    }
+    let Some((worst, _)) = list.iter().enumerate().max_by_key(|(_, c)| rank(c)) else {
+        return;
+    };
+    if rank(conn) < rank(&list[worst]) {
+        list[worst] = conn.clone();
+    }
+}
+
 impl<W: Write> Emitter for TableEmitter<W> {
     fn connection(&mut self, conn: &ConnReport) -> io::Result<()> {
         self.seen += 1;
@@ -290,14 +313,14 @@ impl<W: Write> Emitter for TableEmitter<W> {
         } else {
             self.opts.limit
         };
-        if conn.troubled() {
-            self.seen_troubled += 1;
-            if self.troubled.len() < keep {
-                self.troubled.push(conn.clone());
-            }
-        } else if self.clean.len() < keep {
-            self.clean.push(conn.clone());
-        }
+        let troubled = conn.troubled();
+        self.seen_troubled += u64::from(troubled);
+        let list = if troubled {
+            &mut self.troubled
+        } else {
+            &mut self.clean
+        };
+        keep_first(list, conn, keep, &self.captures);
         Ok(())
     }
 
