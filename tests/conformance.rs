@@ -182,13 +182,26 @@ const ZEEK_DEVIATIONS: &[(&str, &str)] = &[
     ("zeek/retransmit-timeout.zeek-conn.log", "Zeek's timer ends the first connection before the retransmission arrives; synack counts the retransmission in the same connection"),
 ];
 
-/// The other Zeek baselines: scripts printing `history, conn_state` or the final history.
-const ZEEK_EXPECTED: &[(&str, &str, Option<&str>)] = &[
-    ("zeek/syn-then-rst.pcap", "SR", Some("RSTOS0")),
-    ("zeek/syn-then-ack-then-rst.pcap", "SaR", Some("RSTOS0")),
-    ("zeek/syn-then-stuff-then-rst.pcap", "SaFR", Some("OTH")),
-    ("zeek/single-rst.pcap", "R", Some("OTH")),
-    ("zeek/ssh-dups.pcap", "ShADTadtTtFf", None),
+/// The other Zeek baselines: scripts printing `history, conn_state` or the final history;
+/// the last field is the reason synack differs, for a listed deviation.
+type Expected = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+const ZEEK_EXPECTED: &[Expected] = &[
+    ("zeek/syn-then-rst.pcap", "SR", Some("RSTOS0"), None),
+    ("zeek/syn-then-ack-then-rst.pcap", "SaR", Some("RSTOS0"), None),
+    ("zeek/syn-then-stuff-then-rst.pcap", "SaFR", Some("OTH"), None),
+    ("zeek/single-rst.pcap", "R", Some("OTH"), None),
+    ("zeek/ssh-dups.pcap", "ShADTadtTtFf", None, None),
+    (
+        "zeek/handshake-reorder.pcap",
+        "Hs^ADadFf",
+        None,
+        Some("made with zeek -b: no likely server ports, so Zeek keeps the SYN-ACK's sender as orig until the SYN arrives; synack (and default Zeek) flip at the SYN-ACK: ^hSADadFf"),
+    ),
 ];
 
 fn compare_zeek(name: &str, want: &[ZeekRow], conns: &[synack::tcp::Connection]) -> Vec<String> {
@@ -303,11 +316,18 @@ fn zeek_conn_state_and_history_equal_the_baselines() {
 #[test]
 fn zeek_expected_histories() {
     let Some(dir) = corpus_dir() else { return };
-    for (cap, history, conn_state) in ZEEK_EXPECTED {
+    for (cap, history, conn_state, deviation) in ZEEK_EXPECTED {
         let (_, conns) =
             synack::analyze::connections(&dir.join(cap), TcpConfig::default()).unwrap();
         assert_eq!(conns.len(), 1, "{cap}");
         let z = conns[0].zeek.fields();
+        if deviation.is_some() {
+            assert_ne!(
+                z.history, *history,
+                "{cap} is listed as a deviation but now matches"
+            );
+            continue;
+        }
         assert_eq!(z.history, *history, "{cap}");
         if let Some(cs) = conn_state {
             assert_eq!(z.conn_state, *cs, "{cap}");
