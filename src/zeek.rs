@@ -28,7 +28,7 @@ pub enum ZState {
 
 const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
 /// Out-of-order ranges remembered per side for gap detection.
-pub const MAX_BLOCKS: usize = 8;
+pub const MAX_BLOCKS: usize = 4;
 /// `tcp_max_above_hole_without_any_acks`.
 const MAX_ABOVE_HOLE_WITHOUT_ACKS: u64 = 16_384;
 

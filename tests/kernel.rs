@@ -159,7 +159,7 @@ fn syn_into_a_black_hole() {
     assert_eq!(c[0].side(Dir::Resp).state, State::Unknown);
     assert_eq!(o.syn.retransmits(), 2);
     // The doubling RTO: about 1 s, then about 2 s.
-    let iv = o.syn.intervals();
+    let iv: Vec<Duration> = o.syn.intervals().collect();
     assert!(
         iv[0] > Duration::from_millis(900) && iv[0] < Duration::from_millis(1500),
         "{iv:?}"

@@ -98,14 +98,20 @@ struct Live {
     leave_at: Option<Timestamp>,
 }
 
-/// The live connection table.
-pub struct Tracker {
+/// Timers and TIME-WAIT bookkeeping: kept apart from the table so both can be borrowed at once.
+struct Books {
     cfg: TcpConfig,
-    table: FastMap<FlowKey, Live>,
     timers: BinaryHeap<Reverse<Timer>>,
     timer_seq: u64,
-    clock: Option<Timestamp>,
     time_wait: FastMap<IpAddr, TimeWaitHolder>,
+}
+
+/// The live connection table.
+pub struct Tracker {
+    /// Boxed: the map moves small pointers when it grows, not whole connections.
+    table: FastMap<FlowKey, Box<Live>>,
+    books: Books,
+    clock: Option<Timestamp>,
     started: u64,
     peak_live: usize,
 }
@@ -113,12 +119,14 @@ pub struct Tracker {
 impl Tracker {
     pub fn new(cfg: TcpConfig) -> Self {
         Tracker {
-            cfg,
             table: FastMap::default(),
-            timers: BinaryHeap::new(),
-            timer_seq: 0,
+            books: Books {
+                cfg,
+                timers: BinaryHeap::new(),
+                timer_seq: 0,
+                time_wait: FastMap::default(),
+            },
             clock: None,
-            time_wait: FastMap::default(),
             started: 0,
             peak_live: 0,
         }
@@ -148,36 +156,52 @@ impl Tracker {
     pub fn segment(&mut self, seg: &TcpSegment, sink: &mut impl ConnSink) {
         let now = self.clock.map_or(seg.ts, |c| c.max(seg.ts));
         self.clock = Some(now);
-        self.run_timers(now, sink);
+        run_timers(&mut self.table, &mut self.books, now, sink);
         let key = FlowKey::new(seg.src, seg.dst);
-        let starts_new = match self.table.get(&key) {
-            Some(live) => starts_new_connection(&live.conn, seg),
-            None => true,
-        };
-        if starts_new {
-            let reused_time_wait = match self.table.remove(&key) {
-                Some(old) => self.supersede(old, seg.ts, sink),
-                None => false,
-            };
-            let mut conn = self.new_connection(seg);
-            conn.reused_time_wait = reused_time_wait;
-            self.started += 1;
-            self.update(
-                key,
-                Live {
+        match self.table.get_mut(&key) {
+            Some(live) if !starts_new_connection(&live.conn, seg) => {
+                let before = [live.conn.sides[0].state, live.conn.sides[1].state];
+                live.conn.on_segment(seg);
+                self.books.account(&key, &live.conn, before, seg.ts);
+                self.books.schedule_leave(&key, live);
+            }
+            _ => {
+                let reused_time_wait = match self.table.remove(&key) {
+                    Some(old) => self.books.supersede(*old, seg.ts, sink),
+                    None => false,
+                };
+                let mut conn = self.books.new_connection(seg);
+                conn.reused_time_wait = reused_time_wait;
+                self.started += 1;
+                let mut live = Box::new(Live {
                     conn,
                     leave_at: None,
-                },
-            );
-        } else if let Some(mut live) = self.table.remove(&key) {
-            let before = [live.conn.sides[0].state, live.conn.sides[1].state];
-            live.conn.on_segment(seg);
-            self.account(&key, &live.conn, before, seg.ts);
-            self.update(key, live);
+                });
+                self.books.schedule_leave(&key, &mut live);
+                self.table.insert(key, live);
+                self.peak_live = self.peak_live.max(self.table.len());
+            }
         }
-        self.peak_live = self.peak_live.max(self.table.len());
     }
 
+    /// The capture has ended: every connection still in the table ends, in order of first
+    /// appearance. Returns the TIME-WAIT holders (peak and still held at the end).
+    pub fn finish(mut self, sink: &mut impl ConnSink) -> Vec<(IpAddr, TimeWaitHolder)> {
+        if let Some(now) = self.clock {
+            run_timers(&mut self.table, &mut self.books, now, sink);
+        }
+        let mut rest: Vec<Connection> = self.table.drain().map(|(_, l)| l.conn).collect();
+        rest.sort_by_key(|c| c.id);
+        for c in rest {
+            sink.ended(c);
+        }
+        let mut holders: Vec<(IpAddr, TimeWaitHolder)> = self.books.time_wait.into_iter().collect();
+        holders.sort_by(|a, b| b.1.peak.cmp(&a.1.peak).then(a.0.cmp(&b.0)));
+        holders
+    }
+}
+
+impl Books {
     fn new_connection(&mut self, seg: &TcpSegment) -> Connection {
         // The originator sends the first SYN; a SYN-ACK's sender is the responder; a mid-stream
         // pickup follows Zeek's port heuristic.
@@ -201,18 +225,17 @@ impl Tracker {
         conn
     }
 
-    /// Puts `live` back in the table, scheduling its departure once it has finished.
-    fn update(&mut self, key: FlowKey, mut live: Live) {
+    /// Schedules the departure of a connection that has finished: 2×MSL after its last segment.
+    fn schedule_leave(&mut self, key: &FlowKey, live: &mut Live) {
         if live.conn.is_finished() {
             let at = live.conn.last_ts.saturating_add(self.cfg.time_wait);
             if live.leave_at != Some(at) {
                 live.leave_at = Some(at);
-                self.schedule(at, key, live.conn.id, TimerKind::Leave);
+                self.schedule(at, *key, live.conn.id, TimerKind::Leave);
             }
         } else {
             live.leave_at = None;
         }
-        self.table.insert(key, live);
     }
 
     fn schedule(&mut self, at: Timestamp, key: FlowKey, conn: u64, kind: TimerKind) {
@@ -241,7 +264,9 @@ impl Tracker {
                     }
                 }
                 if let Some(at) = conn.time_wait_deadline(d) {
-                    self.schedule(at, *key, conn.id, TimerKind::TimeWaitEnds(d));
+                    if was != State::TimeWait || conn.side(d).time_wait_since == Some(now) {
+                        self.schedule(at, *key, conn.id, TimerKind::TimeWaitEnds(d));
+                    }
                 }
             } else if was == State::TimeWait {
                 self.leave_time_wait(host);
@@ -269,54 +294,43 @@ impl Tracker {
         sink.ended(old.conn);
         was_tw
     }
+}
 
-    /// Fires every timer due at or before `now`.
-    fn run_timers(&mut self, now: Timestamp, sink: &mut impl ConnSink) {
-        while let Some(Reverse(t)) = self.timers.peek().copied() {
-            if t.at > now {
-                break;
-            }
-            self.timers.pop();
-            let Some(live) = self.table.get_mut(&t.key) else {
-                continue;
-            };
-            if live.conn.id != t.conn {
-                continue;
-            }
-            match t.kind {
-                TimerKind::TimeWaitEnds(d) => {
-                    // Stale if the FIN was retransmitted (restarting 2×MSL) or TIME-WAIT ended.
-                    if live.conn.time_wait_deadline(d) == Some(t.at) {
-                        live.conn.end_time_wait(d, t.at, false);
-                        let host = live.conn.endpoint(d).addr;
-                        self.leave_time_wait(host);
-                    }
-                }
-                TimerKind::Leave => {
-                    if live.leave_at == Some(t.at) {
-                        if let Some(live) = self.table.remove(&t.key) {
-                            sink.ended(live.conn);
-                        }
-                    }
+/// Fires every timer due at or before `now`.
+fn run_timers(
+    table: &mut FastMap<FlowKey, Box<Live>>,
+    books: &mut Books,
+    now: Timestamp,
+    sink: &mut impl ConnSink,
+) {
+    while let Some(Reverse(t)) = books.timers.peek().copied() {
+        if t.at > now {
+            break;
+        }
+        books.timers.pop();
+        let Some(live) = table.get_mut(&t.key) else {
+            continue;
+        };
+        if live.conn.id != t.conn {
+            continue;
+        }
+        match t.kind {
+            TimerKind::TimeWaitEnds(d) => {
+                // Stale if the FIN was retransmitted (restarting 2×MSL) or TIME-WAIT ended.
+                if live.conn.time_wait_deadline(d) == Some(t.at) {
+                    live.conn.end_time_wait(d, t.at, false);
+                    let host = live.conn.endpoint(d).addr;
+                    books.leave_time_wait(host);
                 }
             }
+            TimerKind::Leave => {
+                if live.leave_at == Some(t.at) {
+                    if let Some(live) = table.remove(&t.key) {
+                        sink.ended(live.conn);
+                    }
+                }
+            }
         }
-    }
-
-    /// The capture has ended: every connection still in the table ends, in order of first
-    /// appearance. Returns the TIME-WAIT holders (peak and still held at the end).
-    pub fn finish(mut self, sink: &mut impl ConnSink) -> Vec<(IpAddr, TimeWaitHolder)> {
-        if let Some(now) = self.clock {
-            self.run_timers(now, sink);
-        }
-        let mut rest: Vec<Connection> = self.table.drain().map(|(_, l)| l.conn).collect();
-        rest.sort_by_key(|c| c.id);
-        for c in rest {
-            sink.ended(c);
-        }
-        let mut holders: Vec<(IpAddr, TimeWaitHolder)> = self.time_wait.into_iter().collect();
-        holders.sort_by(|a, b| b.1.peak.cmp(&a.1.peak).then(a.0.cmp(&b.0)));
-        holders
     }
 }
 

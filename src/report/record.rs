@@ -191,7 +191,7 @@ impl ConnReport {
             orig_bytes: c.zeek.size_of(0),
             resp_bytes: c.zeek.size_of(1),
             syn_retransmits: o.syn.retransmits(),
-            syn_retransmit_intervals: o.syn.intervals().iter().map(|d| secs(*d)).collect(),
+            syn_retransmit_intervals: o.syn.intervals().map(secs).collect(),
             synack_retransmits: r.synack.retransmits(),
             rst: c.rst.map(|x| RstJson {
                 by: x.by.name(),

@@ -114,8 +114,9 @@ pub struct Attempt {
     pub first_ts: Option<Timestamp>,
     pub last_ts: Option<Timestamp>,
     pub first_frame: Option<u64>,
-    /// Gaps between consecutive sends, the first [`MAX_INTERVALS`] of them.
-    intervals: [Duration; MAX_INTERVALS],
+    /// Gaps between consecutive sends, the first [`MAX_INTERVALS`] of them, in microseconds
+    /// (saturating at about 71 minutes).
+    intervals_us: [u32; MAX_INTERVALS],
 }
 
 /// Retransmission intervals kept per connection (Linux retries a SYN 6 times by default).
@@ -126,15 +127,20 @@ impl Attempt {
         self.sent.saturating_sub(1)
     }
 
-    pub fn intervals(&self) -> &[Duration] {
+    pub fn intervals(&self) -> impl Iterator<Item = Duration> + '_ {
         let n = (self.retransmits() as usize).min(MAX_INTERVALS);
-        &self.intervals[..n]
+        self.intervals_us[..n]
+            .iter()
+            .map(|us| Duration::from_micros(u64::from(*us)))
     }
 
     fn record(&mut self, seg: &TcpSegment) {
         if let Some(last) = self.last_ts {
-            if let Some(slot) = self.intervals.get_mut(self.sent.saturating_sub(1) as usize) {
-                *slot = seg.ts.since(last);
+            if let Some(slot) = self
+                .intervals_us
+                .get_mut(self.sent.saturating_sub(1) as usize)
+            {
+                *slot = u32::try_from(seg.ts.since(last).as_micros()).unwrap_or(u32::MAX);
             }
         } else {
             self.first_ts = Some(seg.ts);

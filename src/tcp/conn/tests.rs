@@ -158,8 +158,8 @@ mod syn_sent {
         let syn = t.conn().side(Dir::Orig).syn;
         assert_eq!(syn.retransmits(), 2);
         assert_eq!(
-            syn.intervals(),
-            &[Duration::from_millis(10), Duration::from_millis(10)]
+            syn.intervals().collect::<Vec<_>>(),
+            [Duration::from_millis(10), Duration::from_millis(10)]
         );
         t.states(State::SynSent, State::Unknown);
     }
