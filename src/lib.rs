@@ -8,6 +8,7 @@ pub mod analyze;
 pub mod capture;
 pub mod cli;
 pub mod decode;
+pub mod findings;
 pub mod flow;
 pub mod report;
 pub mod tcp;

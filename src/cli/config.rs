@@ -1,13 +1,15 @@
-//! The checked form of the arguments: durations, filters and formats as types, no strings left
-//! to interpret later.
+//! The checked form of the arguments: durations, filters, rule configuration and formats as
+//! types, no strings left to interpret later. Rule settings come from the defaults, then
+//! `synack.toml` (the current directory's, or `--config`), then the command line.
 
-use super::{ReportArgs, ReportFormat};
+use super::{LintArgs, LintFormat, ReportArgs, ReportFormat, RuleArgs};
+use crate::findings::{RuleConfig, Severity};
 use crate::report::summary::CONN_STATES;
 use crate::report::ConnReport;
 use crate::tcp::{State, TcpConfig};
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// `500ms`, `3s`, `2m`, `1h` (and humantime's other spellings).
@@ -56,6 +58,70 @@ pub struct ReportConfig {
     pub limit: usize,
     pub filter: ConnFilter,
     pub tcp: TcpConfig,
+    pub rules: RuleConfig,
+}
+
+#[derive(Clone, Debug)]
+pub struct LintConfig {
+    pub captures: Vec<PathBuf>,
+    pub format: LintFormat,
+    pub fail_on: Severity,
+    pub exit_zero: bool,
+    pub tcp: TcpConfig,
+    pub rules: RuleConfig,
+}
+
+const CONFIG_FILE: &str = "synack.toml";
+
+/// Defaults, then the configuration file, then the command line.
+fn rule_config(a: &RuleArgs) -> anyhow::Result<RuleConfig> {
+    let mut cfg = RuleConfig::default();
+    let file = match &a.config {
+        Some(p) => {
+            if !p.is_file() {
+                bail!("--config {}: no such file", p.display());
+            }
+            Some(p.clone())
+        }
+        None => Some(PathBuf::from(CONFIG_FILE)).filter(|p| Path::new(p).is_file()),
+    };
+    if let Some(path) = file {
+        cfg.load_file(&path).map_err(|e| anyhow!(e))?;
+    }
+    let t = &mut cfg.thresholds;
+    if let Some(v) = a.time_wait {
+        t.time_wait = v;
+    }
+    if let Some(v) = a.syn_timeout {
+        t.syn_timeout = v;
+    }
+    if let Some(v) = a.time_wait_max {
+        t.time_wait_max = v;
+    }
+    if let Some(v) = a.syn_flood_min {
+        t.syn_flood_min = v;
+    }
+    if let Some(v) = a.syn_flood_window {
+        t.syn_flood_window = v;
+    }
+    if let Some(v) = a.close_wait_min {
+        t.close_wait_min = v;
+    }
+    if t.time_wait.is_zero() {
+        bail!("time_wait (2×MSL) must be longer than 0");
+    }
+    if !a.select.is_empty() {
+        cfg.select = a.select.clone();
+    }
+    if !a.ignore.is_empty() {
+        cfg.ignore = a.ignore.clone();
+    }
+    RuleConfig::check_patterns(&cfg.select, "--select").map_err(|e| anyhow!(e))?;
+    RuleConfig::check_patterns(&cfg.ignore, "--ignore").map_err(|e| anyhow!(e))?;
+    for (code, sev) in &a.severity {
+        cfg.severity.insert(code, *sev);
+    }
+    Ok(cfg)
 }
 
 impl TryFrom<ReportArgs> for ReportConfig {
@@ -88,9 +154,7 @@ impl TryFrom<ReportArgs> for ReportConfig {
                 );
             }
         }
-        if a.time_wait.is_zero() {
-            bail!("--time-wait must be longer than 0");
-        }
+        let rules = rule_config(&a.rules)?;
         Ok(ReportConfig {
             captures: a.captures,
             format: a.format,
@@ -98,9 +162,32 @@ impl TryFrom<ReportArgs> for ReportConfig {
             limit: a.limit,
             filter,
             tcp: TcpConfig {
-                time_wait: a.time_wait,
+                time_wait: rules.thresholds.time_wait,
                 transitions: a.transitions,
             },
+            rules,
+        })
+    }
+}
+
+impl TryFrom<LintArgs> for LintConfig {
+    type Error = anyhow::Error;
+
+    fn try_from(a: LintArgs) -> anyhow::Result<Self> {
+        let mut rules = rule_config(&a.rules)?;
+        for (code, n) in &a.allow {
+            rules.allow.insert(code, *n);
+        }
+        Ok(LintConfig {
+            captures: a.captures,
+            format: a.format,
+            fail_on: a.fail_on.map_or(Severity::Warning, Severity::from),
+            exit_zero: a.exit_zero,
+            tcp: TcpConfig {
+                time_wait: rules.thresholds.time_wait,
+                transitions: false,
+            },
+            rules,
         })
     }
 }

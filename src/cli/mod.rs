@@ -1,20 +1,22 @@
-//! The command line: clap's raw arguments, checked into a [`ReportConfig`], then the commands
-//! that run them. Exit statuses follow CONTRACT.md: 0 clean, 1 findings (lint), 2 error.
+//! The command line: clap's raw arguments, checked into configurations, then the commands that
+//! run them. Exit statuses follow CONTRACT.md: 0 clean, 1 findings (lint), 2 error.
 
 mod config;
 
-pub use config::{parse_duration, ConnFilter, ReportConfig};
+pub use config::{parse_duration, ConnFilter, LintConfig, ReportConfig};
 
 use crate::analyze::{analyze_capture, CaptureResult};
+use crate::findings::{self, all_rules, Checker, Finding, Severity, Verdict};
 use crate::report::{
-    ConnReport, CsvEmitter, Emitter, JsonEmitter, JsonlEmitter, Summary, TableEmitter,
-    TableOptions, ZeekEmitter,
+    ConnReport, CsvEmitter, Emitter, GithubEmitter, HumanEmitter, JsonEmitter, JsonlEmitter,
+    JunitEmitter, LintJsonEmitter, SarifEmitter, Summary, TableEmitter, TableOptions, ZeekEmitter,
 };
+use crate::tcp::{Connection, TcpConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use comfy_table::{presets, ContentArrangement, Table};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Debug, Parser)]
@@ -32,6 +34,62 @@ pub struct Cli {
 pub enum Command {
     /// The connection state report of one or more captures
     Report(ReportArgs),
+    /// Findings with a CI verdict: exit 1 when a finding at or above --fail-on exceeds its allowed count
+    Lint(LintArgs),
+    /// What a rule means, why it matters, what to do
+    Explain {
+        /// A rule code (HS001) or name (syn-retransmitted)
+        code: String,
+    },
+    /// Every rule with its code, name and default severity
+    Rules {
+        #[arg(short, long, value_enum, default_value_t = RulesFormat::Table)]
+        format: RulesFormat,
+    },
+}
+
+/// Options shared by `report` and `lint`: the rules' configuration and the thresholds.
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// Rule configuration file (default: ./synack.toml when it exists)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Only these rules: codes or prefixes, comma-separated (HS,RS001)
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Not these rules: codes or prefixes, comma-separated (CQ)
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// A rule's severity: CODE=info|warning|error (repeatable)
+    #[arg(long, value_name = "CODE=LEVEL", value_parser = findings::parse_severity_override)]
+    pub severity: Vec<(&'static str, Severity)>,
+
+    /// 2×MSL: how long a side stays in TIME-WAIT, by capture time [default: 60s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub time_wait: Option<Duration>,
+
+    /// A SYN unanswered this long after its last retransmission is unanswered (HS003) [default: 3s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub syn_timeout: Option<Duration>,
+
+    /// TW001 fires above this many TIME-WAIT connections on one host [default: 1000]
+    #[arg(long, value_name = "N")]
+    pub time_wait_max: Option<u64>,
+
+    /// HS005 fires at this many half-open connections to one server... [default: 100]
+    #[arg(long, value_name = "N")]
+    pub syn_flood_min: Option<u64>,
+
+    /// ...within this window [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub syn_flood_window: Option<Duration>,
+
+    /// HO002 fires after this long in CLOSE-WAIT [default: 5s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub close_wait_min: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -69,9 +127,34 @@ pub struct ReportArgs {
     #[arg(long)]
     pub transitions: bool,
 
-    /// 2×MSL: how long a side stays in TIME-WAIT, by capture time (500ms, 3s, 2m)
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
-    pub time_wait: Duration,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// pcap or pcapng files, gzip-compressed or not; `-` reads standard input
+    #[arg(value_name = "CAPTURE", required = true)]
+    pub captures: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = LintFormat::Human)]
+    pub format: LintFormat,
+
+    /// Fail on findings at or above this severity
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+
+    /// Findings of a rule allowed before it fails the run: CODE=N (repeatable)
+    #[arg(long, value_name = "CODE=N", value_parser = findings::parse_allow)]
+    pub allow: Vec<(&'static str, u64)>,
+
+    /// Exit 0 even when findings fail the run (errors still exit 2)
+    #[arg(long)]
+    pub exit_zero: bool,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,12 +163,49 @@ pub enum ReportFormat {
     Table,
     /// One JSON document (CONTRACT.md schema 1)
     Json,
-    /// One JSON object per line: captures, connections as they end, the summary
+    /// One JSON object per line: captures, connections as they end, findings, the summary
     Jsonl,
     /// One row per connection
     Csv,
     /// A Zeek conn.log (TSV with Zeek's header lines)
     Zeek,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// Grouped by rule, a locator per finding, help and a verdict
+    Human,
+    /// Findings and verdicts as JSON
+    Json,
+    /// GitHub Actions workflow commands (annotations)
+    Github,
+    /// SARIF 2.1.0 (code scanning)
+    Sarif,
+    /// JUnit XML (CI test reports)
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Info,
+    Warning,
+    Error,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Severity {
+        match s {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Warning => Severity::Warning,
+            SeverityArg::Error => Severity::Error,
+        }
+    }
 }
 
 /// How a command ended, as the process exit status.
@@ -95,13 +215,13 @@ pub enum ExitStatus {
     Success,
     /// `lint`: findings at or above `--fail-on`.
     Failure,
-    /// A capture could not be read, or was damaged beyond a cut tail.
+    /// A capture could not be read, or was damaged beyond a cut tail; or a usage error.
     Error,
 }
 
-impl From<ExitStatus> for ExitCode {
-    fn from(s: ExitStatus) -> ExitCode {
-        ExitCode::from(match s {
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(s: ExitStatus) -> std::process::ExitCode {
+        std::process::ExitCode::from(match s {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::Error => 2,
@@ -112,6 +232,9 @@ impl From<ExitStatus> for ExitCode {
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Report(args) => report(ReportConfig::try_from(args)?),
+        Command::Lint(args) => lint(LintConfig::try_from(args)?),
+        Command::Explain { code } => explain(&code),
+        Command::Rules { format } => rules(format),
     }
 }
 
@@ -125,38 +248,45 @@ fn color_wanted() -> bool {
     io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-fn emitter(cfg: &ReportConfig) -> Box<dyn Emitter> {
-    let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    match cfg.format {
-        ReportFormat::Table => Box::new(TableEmitter::new(
-            out,
-            TableOptions {
-                all: cfg.all,
-                limit: cfg.limit,
-                color: color_wanted(),
-            },
-        )),
-        ReportFormat::Json => Box::new(JsonEmitter::new(out)),
-        ReportFormat::Jsonl => Box::new(JsonlEmitter::new(out)),
-        ReportFormat::Csv => Box::new(CsvEmitter::new(out)),
-        ReportFormat::Zeek => Box::new(ZeekEmitter::new(out)),
-    }
+fn stdout() -> BufWriter<io::StdoutLock<'static>> {
+    BufWriter::with_capacity(1 << 16, io::stdout().lock())
 }
 
-fn report(cfg: ReportConfig) -> anyhow::Result<ExitStatus> {
-    let mut out = emitter(&cfg);
-    let mut summary = Summary::default();
+/// What a command does with the connections and captures it reads.
+trait Handler {
+    /// A connection has ended.
+    fn connection(
+        &mut self,
+        conn: &Connection,
+        checker: &mut Checker,
+        capture: &str,
+    ) -> io::Result<()>;
+    /// A capture has been read, with its capture-wide findings; `error`: it was damaged beyond a
+    /// cut tail.
+    fn capture(
+        &mut self,
+        result: &CaptureResult,
+        findings: Vec<Finding>,
+        error: bool,
+    ) -> io::Result<()>;
+}
+
+/// Reads every capture in turn, handing each connection that ends and each capture once read to
+/// `h`. Unreadable captures are reported on stderr and make the run an error; the others are
+/// still read.
+fn read_captures(
+    paths: &[PathBuf],
+    tcp: TcpConfig,
+    checker: &mut Checker,
+    h: &mut dyn Handler,
+) -> anyhow::Result<ExitStatus> {
     let mut status = ExitStatus::Success;
-    for path in &cfg.captures {
+    for path in paths {
         let name = path.display().to_string();
+        checker.begin_capture(&name);
         let mut write_error: Option<io::Error> = None;
-        let result = analyze_capture(path, cfg.tcp, |conn| {
-            let rec = ConnReport::new(&conn, &name);
-            if !cfg.filter.matches(&rec) {
-                return ControlFlow::Continue(());
-            }
-            summary.add(&rec);
-            match out.connection(&rec) {
+        let result = analyze_capture(path, tcp, |conn| {
+            match h.connection(&conn, checker, &name) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => {
                     write_error = Some(e);
@@ -180,8 +310,7 @@ fn report(cfg: ReportConfig) -> anyhow::Result<ExitStatus> {
             status = ExitStatus::Error;
             continue;
         }
-        summary.add_time_wait(&name, &result.time_wait);
-        out.capture(&result)?;
+        let mut damaged = false;
         if let Some(d) = &result.capture.damage {
             let read = format!(
                 "{d}; analysed the {} whole records before it",
@@ -192,11 +321,201 @@ fn report(cfg: ReportConfig) -> anyhow::Result<ExitStatus> {
             } else {
                 say("error", &name, &read);
                 status = ExitStatus::Error;
+                damaged = true;
             }
         }
+        let capture_findings = checker.capture_done(&result);
+        h.capture(&result, capture_findings, damaged)?;
     }
-    out.finish(&summary)?;
     Ok(status)
+}
+
+struct ReportHandler<'a> {
+    out: Box<dyn Emitter>,
+    summary: Summary,
+    filter: &'a ConnFilter,
+}
+
+impl Handler for ReportHandler<'_> {
+    fn connection(
+        &mut self,
+        conn: &Connection,
+        checker: &mut Checker,
+        capture: &str,
+    ) -> io::Result<()> {
+        let mut rec = ConnReport::new(conn, capture);
+        if !self.filter.matches(&rec) {
+            return Ok(());
+        }
+        rec.findings = checker.connection(conn);
+        self.summary.add(&rec);
+        for f in &rec.findings {
+            self.out.finding(f)?;
+        }
+        self.out.connection(&rec)
+    }
+
+    fn capture(
+        &mut self,
+        result: &CaptureResult,
+        findings: Vec<Finding>,
+        _: bool,
+    ) -> io::Result<()> {
+        self.summary
+            .add_time_wait(&result.capture.path, &result.time_wait);
+        for f in &findings {
+            self.out.finding(f)?;
+        }
+        self.out.capture(result, None)
+    }
+}
+
+fn report(cfg: ReportConfig) -> anyhow::Result<ExitStatus> {
+    let out: Box<dyn Emitter> = match cfg.format {
+        ReportFormat::Table => Box::new(TableEmitter::new(
+            stdout(),
+            TableOptions {
+                all: cfg.all,
+                limit: cfg.limit,
+                color: color_wanted(),
+            },
+        )),
+        ReportFormat::Json => Box::new(JsonEmitter::new(stdout())),
+        ReportFormat::Jsonl => Box::new(JsonlEmitter::new(stdout())),
+        ReportFormat::Csv => Box::new(CsvEmitter::new(stdout())),
+        ReportFormat::Zeek => Box::new(ZeekEmitter::new(stdout())),
+    };
+    let mut h = ReportHandler {
+        out,
+        summary: Summary::default(),
+        filter: &cfg.filter,
+    };
+    let mut checker = Checker::new(cfg.rules.clone());
+    let status = read_captures(&cfg.captures, cfg.tcp, &mut checker, &mut h)?;
+    h.out.finish(&h.summary)?;
+    Ok(status)
+}
+
+struct LintHandler<'a> {
+    out: Box<dyn Emitter>,
+    cfg: &'a LintConfig,
+    /// The codes of the findings of the capture being read: enough for its verdict.
+    codes: Vec<&'static str>,
+    failed: bool,
+}
+
+impl Handler for LintHandler<'_> {
+    fn connection(&mut self, conn: &Connection, checker: &mut Checker, _: &str) -> io::Result<()> {
+        for f in checker.connection(conn) {
+            self.out.finding(&f)?;
+            self.codes.push(f.code);
+        }
+        Ok(())
+    }
+
+    fn capture(
+        &mut self,
+        result: &CaptureResult,
+        findings: Vec<Finding>,
+        error: bool,
+    ) -> io::Result<()> {
+        for f in &findings {
+            self.out.finding(f)?;
+            self.codes.push(f.code);
+        }
+        let verdict = Verdict::judge(
+            &result.capture.path,
+            &self.codes,
+            &self.cfg.rules,
+            self.cfg.fail_on,
+            error,
+        );
+        self.codes.clear();
+        self.failed |= verdict.failed();
+        self.out.capture(result, Some(&verdict))
+    }
+}
+
+fn lint(cfg: LintConfig) -> anyhow::Result<ExitStatus> {
+    let out: Box<dyn Emitter> = match cfg.format {
+        LintFormat::Human => Box::new(HumanEmitter::new(stdout(), color_wanted())),
+        LintFormat::Json => Box::new(LintJsonEmitter::new(stdout())),
+        LintFormat::Github => Box::new(GithubEmitter::new(stdout())),
+        LintFormat::Sarif => Box::new(SarifEmitter::new(stdout())),
+        LintFormat::Junit => Box::new(JunitEmitter::new(stdout())),
+    };
+    let mut h = LintHandler {
+        out,
+        cfg: &cfg,
+        codes: Vec::new(),
+        failed: false,
+    };
+    let mut checker = Checker::new(cfg.rules.clone());
+    let status = read_captures(&cfg.captures, cfg.tcp, &mut checker, &mut h)?;
+    h.out.finish(&Summary::default())?;
+    Ok(match status {
+        ExitStatus::Error => ExitStatus::Error,
+        _ if h.failed && !cfg.exit_zero => ExitStatus::Failure,
+        _ => ExitStatus::Success,
+    })
+}
+
+fn explain(code: &str) -> anyhow::Result<ExitStatus> {
+    let Some(rule) = findings::rule(code) else {
+        let _ = writeln!(
+            io::stderr(),
+            "synack: error: unknown rule {code:?}; known rules: {}",
+            findings::known_codes()
+        );
+        return Ok(ExitStatus::Error);
+    };
+    let mut out = stdout();
+    writeln!(
+        out,
+        "{} {} ({} by default)",
+        rule.code, rule.name, rule.severity
+    )?;
+    writeln!(out, "Fires when {}.", rule.summary)?;
+    writeln!(out)?;
+    writeln!(out, "{}", rule.explain_text())?;
+    writeln!(out)?;
+    writeln!(out, "Help: {}", rule.help)?;
+    out.flush()?;
+    Ok(ExitStatus::Success)
+}
+
+fn rules(format: RulesFormat) -> anyhow::Result<ExitStatus> {
+    let mut out = stdout();
+    match format {
+        RulesFormat::Json => {
+            let v: Vec<serde_json::Value> = all_rules()
+                .map(|r| {
+                    serde_json::json!({
+                        "code": r.code,
+                        "name": r.name,
+                        "severity": r.severity,
+                        "summary": r.summary,
+                        "help": r.help,
+                        "explain": r.explain_text(),
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &v)?;
+            writeln!(out)?;
+        }
+        RulesFormat::Table => {
+            let mut t = Table::new();
+            t.load_style(presets::UTF8_FULL_CONDENSED);
+            t.set_content_arrangement(ContentArrangement::Dynamic);
+            t.set_header(vec!["Code", "Name", "Default", "Fires when"]);
+            for r in all_rules() {
+                t.add_row(vec![r.code, r.name, r.severity.name(), r.summary]);
+            }
+            writeln!(out, "{t}")?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitStatus::Success)
 }
 
 fn unsupported(r: &CaptureResult) -> String {

@@ -192,7 +192,8 @@ impl Tracker {
         }
         let mut rest: Vec<Connection> = self.table.drain().map(|(_, l)| l.conn).collect();
         rest.sort_by_key(|c| c.id);
-        for c in rest {
+        for mut c in rest {
+            c.ended_at = self.clock;
             sink.ended(c);
         }
         let mut holders: Vec<(IpAddr, TimeWaitHolder)> = self.books.time_wait.into_iter().collect();
@@ -291,6 +292,7 @@ impl Books {
                 self.leave_time_wait(old.conn.endpoint(d).addr);
             }
         }
+        old.conn.ended_at = Some(ts);
         sink.ended(old.conn);
         was_tw
     }
@@ -325,7 +327,8 @@ fn run_timers(
             }
             TimerKind::Leave => {
                 if live.leave_at == Some(t.at) {
-                    if let Some(live) = table.remove(&t.key) {
+                    if let Some(mut live) = table.remove(&t.key) {
+                        live.conn.ended_at = Some(t.at);
                         sink.ended(live.conn);
                     }
                 }

@@ -2,6 +2,7 @@
 
 use super::{ConnReport, Emitter, Summary};
 use crate::analyze::CaptureResult;
+use crate::findings::Verdict;
 use std::io::{self, Write};
 
 const HEADER: [&str; 27] = [
@@ -97,7 +98,7 @@ impl<W: Write> Emitter for CsvEmitter<W> {
         Ok(())
     }
 
-    fn capture(&mut self, _: &CaptureResult) -> io::Result<()> {
+    fn capture(&mut self, _: &CaptureResult, _: Option<&Verdict>) -> io::Result<()> {
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 
 use super::{ConnReport, Emitter, Summary, SCHEMA_VERSION};
 use crate::analyze::{CaptureResult, CaptureSummary};
+use crate::findings::Verdict;
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -70,6 +71,8 @@ pub struct JsonEmitter<W: Write> {
     started: bool,
     connections: usize,
     captures: Vec<String>,
+    /// Findings, already serialized and comma-separated: one compact buffer, not an object each.
+    findings: String,
 }
 
 impl<W: Write> JsonEmitter<W> {
@@ -79,6 +82,7 @@ impl<W: Write> JsonEmitter<W> {
             started: false,
             connections: 0,
             captures: Vec::new(),
+            findings: String::new(),
         }
     }
 
@@ -107,7 +111,17 @@ impl<W: Write> Emitter for JsonEmitter<W> {
         write!(self.out, "{sep}\n    {}", compact(conn)?)
     }
 
-    fn capture(&mut self, c: &CaptureResult) -> io::Result<()> {
+    fn finding(&mut self, f: &crate::findings::Finding) -> io::Result<()> {
+        self.findings.push_str(if self.findings.is_empty() {
+            "\n    "
+        } else {
+            ",\n    "
+        });
+        self.findings.push_str(&compact(f)?);
+        Ok(())
+    }
+
+    fn capture(&mut self, c: &CaptureResult, _: Option<&Verdict>) -> io::Result<()> {
         self.start()?;
         self.captures
             .push(compact(&CaptureJson::new(&c.capture, c.connections))?);
@@ -127,10 +141,12 @@ impl<W: Write> Emitter for JsonEmitter<W> {
         } else {
             "\n  ]"
         };
+        let close_findings = if self.findings.is_empty() { "" } else { "\n  " };
         write!(
             self.out,
-            "{close},\n  \"summary\": {},\n  \"findings\": []\n}}\n",
-            compact(&summary.to_json())?
+            "{close},\n  \"summary\": {},\n  \"findings\": [{}{close_findings}]\n}}\n",
+            compact(&summary.to_json())?,
+            self.findings
         )?;
         self.out.flush()
     }

@@ -3,6 +3,7 @@
 
 use super::{CaptureJson, ConnReport, Emitter, Summary, SCHEMA_VERSION};
 use crate::analyze::CaptureResult;
+use crate::findings::Verdict;
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -34,7 +35,11 @@ impl<W: Write> Emitter for JsonlEmitter<W> {
         self.line("connection", conn)
     }
 
-    fn capture(&mut self, c: &CaptureResult) -> io::Result<()> {
+    fn finding(&mut self, f: &crate::findings::Finding) -> io::Result<()> {
+        self.line("finding", f)
+    }
+
+    fn capture(&mut self, c: &CaptureResult, _: Option<&Verdict>) -> io::Result<()> {
         self.line("capture", &CaptureJson::new(&c.capture, c.connections))?;
         // A consumer reading the stream live sees each capture as soon as it is done.
         self.out.flush()

@@ -5,6 +5,7 @@
 mod csv;
 mod json;
 mod jsonl;
+mod lint;
 pub mod record;
 pub mod summary;
 mod table;
@@ -13,23 +14,33 @@ mod zeek;
 pub use self::csv::CsvEmitter;
 pub use json::{CaptureJson, JsonEmitter};
 pub use jsonl::JsonlEmitter;
+pub use lint::{GithubEmitter, HumanEmitter, JunitEmitter, LintJsonEmitter, SarifEmitter};
 pub use record::ConnReport;
 pub use summary::Summary;
 pub use table::{TableEmitter, TableOptions};
 pub use zeek::ZeekEmitter;
 
 use crate::analyze::CaptureResult;
+use crate::findings::{Finding, Verdict};
 use std::io;
 
 /// Version of the JSON document's layout (CONTRACT.md's `schema`).
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The one output trait: report formats use connections and the summary, lint formats use
+/// findings and verdicts; each ignores what it does not show.
 pub trait Emitter {
-    /// A connection has ended.
-    fn connection(&mut self, conn: &ConnReport) -> io::Result<()>;
-    /// A capture has been read to its end (or to its damage); its connections have all been
-    /// handed over.
-    fn capture(&mut self, capture: &CaptureResult) -> io::Result<()>;
+    /// A connection has ended (report only).
+    fn connection(&mut self, _conn: &ConnReport) -> io::Result<()> {
+        Ok(())
+    }
+    /// A finding: a connection's as it ends, a capture's once it has been read.
+    fn finding(&mut self, _finding: &Finding) -> io::Result<()> {
+        Ok(())
+    }
+    /// A capture has been read to its end (or to its damage); its connections and findings have
+    /// all been handed over. `verdict` is lint's judgement of it.
+    fn capture(&mut self, capture: &CaptureResult, verdict: Option<&Verdict>) -> io::Result<()>;
     /// Everything has been read: write what remains and flush.
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
 }

@@ -118,7 +118,7 @@ pub struct ConnReport {
     pub rst: Option<RstJson>,
     pub handshake: Option<HandshakeJson>,
     pub midstream: bool,
-    pub findings: Vec<serde_json::Value>,
+    pub findings: Vec<crate::findings::Finding>,
     /// Added: the capture the connection is in (ids are unique within one capture).
     pub capture: String,
     /// Added: how it was first seen: `syn`, `synack` (SYN missed) or `midstream`.
@@ -240,5 +240,9 @@ impl ConnReport {
             || self.half_open()
             || matches!(self.orig_state, State::CloseWait)
             || matches!(self.resp_state, State::CloseWait)
+            || self
+                .findings
+                .iter()
+                .any(|f| f.severity >= crate::findings::Severity::Warning)
     }
 }

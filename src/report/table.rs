@@ -6,6 +6,8 @@
 use super::summary::CONN_STATES;
 use super::{ConnReport, Emitter, Summary};
 use crate::analyze::CaptureResult;
+use crate::findings::Verdict;
+use crate::findings::{Finding, Severity};
 use crate::tcp::State;
 use crate::time::format_duration;
 use comfy_table::{presets, Cell, CellAlignment, Color, ContentArrangement, Table};
@@ -27,6 +29,8 @@ pub struct TableEmitter<W: Write> {
     seen: u64,
     seen_troubled: u64,
     captures: Vec<String>,
+    /// Per rule: (code, name, severity, count, first message), in the order first seen.
+    findings: Vec<(&'static str, &'static str, Severity, u64, String)>,
 }
 
 impl<W: Write> TableEmitter<W> {
@@ -39,6 +43,7 @@ impl<W: Write> TableEmitter<W> {
             seen: 0,
             seen_troubled: 0,
             captures: Vec::new(),
+            findings: Vec::new(),
         }
     }
 
@@ -218,6 +223,31 @@ impl<W: Write> TableEmitter<W> {
         Some(t)
     }
 
+    fn findings_table(&self) -> Option<Table> {
+        if self.findings.is_empty() {
+            return None;
+        }
+        let mut rows = self.findings.clone();
+        rows.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
+        let mut t = self.table();
+        t.set_header(vec!["Finding", "", "Severity", "Count", "First"]);
+        for (code, name, sev, n, first) in rows {
+            let color = match sev {
+                Severity::Error => Some(Color::Red),
+                Severity::Warning => Some(Color::Yellow),
+                Severity::Info => None,
+            };
+            t.add_row(vec![
+                Cell::new(code),
+                Cell::new(name),
+                self.paint(sev, color),
+                Cell::new(n).set_alignment(CellAlignment::Right),
+                Cell::new(first),
+            ]);
+        }
+        Some(t)
+    }
+
     fn connections_table(&self) -> Option<(Table, usize)> {
         let limit = if self.opts.all {
             usize::MAX
@@ -242,6 +272,7 @@ impl<W: Write> TableEmitter<W> {
             "handshake RTT",
             "SYN rtx",
             "RST",
+            "findings",
         ];
         if several {
             header.push("Capture");
@@ -272,6 +303,13 @@ impl<W: Write> TableEmitter<W> {
                 })
                 .set_alignment(CellAlignment::Right),
                 self.paint(rst, c.rst.as_ref().map(|_| Color::Red)),
+                Cell::new(
+                    c.findings
+                        .iter()
+                        .map(|f| f.code)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
             ];
             if several {
                 cells.push(Cell::new(&c.capture));
@@ -306,6 +344,16 @@ fn keep_first(list: &mut Vec<ConnReport>, conn: &ConnReport, keep: usize, captur
 }
 
 impl<W: Write> Emitter for TableEmitter<W> {
+    fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        match self.findings.iter_mut().find(|x| x.0 == f.code) {
+            Some(row) => row.3 += 1,
+            None => self
+                .findings
+                .push((f.code, f.name, f.severity, 1, f.message.clone())),
+        }
+        Ok(())
+    }
+
     fn connection(&mut self, conn: &ConnReport) -> io::Result<()> {
         self.seen += 1;
         let keep = if self.opts.all {
@@ -324,7 +372,7 @@ impl<W: Write> Emitter for TableEmitter<W> {
         Ok(())
     }
 
-    fn capture(&mut self, c: &CaptureResult) -> io::Result<()> {
+    fn capture(&mut self, c: &CaptureResult, _: Option<&Verdict>) -> io::Result<()> {
         self.captures.push(c.capture.path.clone());
         let t = self.capture_table(c);
         writeln!(self.out, "{t}")
@@ -342,6 +390,12 @@ impl<W: Write> Emitter for TableEmitter<W> {
         }
         if let Some(tw) = self.time_wait_table(s) {
             writeln!(self.out, "{tw}")?;
+        }
+        if let Some(f) = self.findings_table() {
+            writeln!(
+                self.out,
+                "{f}\n`synack explain CODE` says what a finding means and what to do"
+            )?;
         }
         if let Some((t, shown)) = self.connections_table() {
             writeln!(self.out, "Connections, troubled first\n{t}")?;

@@ -4,6 +4,7 @@
 
 use super::{ConnReport, Emitter, Summary};
 use crate::analyze::CaptureResult;
+use crate::findings::Verdict;
 use crate::time::Timestamp;
 use std::io::{self, Write};
 
@@ -118,7 +119,7 @@ impl<W: Write> Emitter for ZeekEmitter<W> {
         )
     }
 
-    fn capture(&mut self, c: &CaptureResult) -> io::Result<()> {
+    fn capture(&mut self, c: &CaptureResult, _: Option<&Verdict>) -> io::Result<()> {
         self.open(c.capture.first_ts)?;
         if let Some(end) = c.end {
             self.last = Some(self.last.map_or(end, |l| l.max(end)));

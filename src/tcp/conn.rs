@@ -169,8 +169,15 @@ pub struct Side {
     pub last_ack: Option<SeqNum>,
     /// The last window it advertised, unscaled.
     pub window: u16,
+    /// When it sent its first segment.
+    pub first_ts: Option<Timestamp>,
+    /// When its state last changed.
+    pub state_since: Option<Timestamp>,
     /// The sequence number its FIN occupies.
     pub fin_seq: Option<SeqNum>,
+    /// Frame and time of its first FIN.
+    pub fin_frame: Option<u64>,
+    pub fin_ts: Option<Timestamp>,
     pub fin_acked: bool,
     pub fin_retransmits: u32,
     /// When it entered TIME-WAIT (restarted by a retransmitted FIN, RFC 9293 §3.10.7.4).
@@ -207,7 +214,11 @@ impl Side {
             snd_nxt: None,
             last_ack: None,
             window: 0,
+            first_ts: None,
+            state_since: None,
             fin_seq: None,
+            fin_frame: None,
+            fin_ts: None,
             fin_acked: false,
             fin_retransmits: 0,
             time_wait_since: None,
@@ -286,7 +297,21 @@ pub struct Connection {
     pub sides: [Side; 2],
     pub handshake: Handshake,
     pub rst: Option<RstInfo>,
+    /// The first RST that closed something (the first RST may have been out of the window).
+    pub accepted_rst: Option<RstInfo>,
     pub rst_segments: u32,
+    /// RSTs outside the receiver's window, and the first of them.
+    pub rst_out_of_window: u32,
+    pub first_out_of_window_rst: Option<RstInfo>,
+    /// The accepted RST came from an endpoint without state (RFC 9293 §3.10.7.1: no ACK bit,
+    /// sequence number taken from the ACK of the data it answers): the peer had lost the
+    /// connection (§3.5.1 half-open).
+    pub lost_state_rst: bool,
+    /// Segments with data or FIN a side sent after the peer's accepted RST: count, first frame,
+    /// and which side.
+    pub after_rst: Option<(Dir, u32, u64)>,
+    /// The previous segment of this connection: who sent it, its ACK number, payload length.
+    prev: Option<(Dir, Option<SeqNum>, u32)>,
     /// Segments with SYN together with FIN or RST: not fed to the state machine.
     pub odd_flag_segments: u32,
     /// Every state change, when asked for.
@@ -295,6 +320,9 @@ pub struct Connection {
     pub zeek: ZeekConn,
     /// A new SYN reused this 4-tuple while the previous connection on it was in TIME-WAIT.
     pub reused_time_wait: bool,
+    /// When the connection left the table: 2×MSL after it finished, when a new SYN reused its
+    /// 4-tuple, or the end of the capture. Set by the flow table.
+    pub ended_at: Option<Timestamp>,
     /// A side reached ESTABLISHED at some point.
     established: bool,
     cfg: TcpConfig,
@@ -323,11 +351,18 @@ impl Connection {
             sides: [Side::new(), Side::new()],
             handshake: Handshake::default(),
             rst: None,
+            accepted_rst: None,
             rst_segments: 0,
+            rst_out_of_window: 0,
+            first_out_of_window_rst: None,
+            lost_state_rst: false,
+            after_rst: None,
+            prev: None,
             odd_flag_segments: 0,
             transitions: cfg.transitions.then(Vec::new),
             zeek: ZeekConn::new(seg, usize::from(seg.src != orig)),
             reused_time_wait: false,
+            ended_at: None,
             established: false,
             cfg,
         }
@@ -389,6 +424,7 @@ impl Connection {
             return;
         }
         side.state = to;
+        side.state_since = Some(ts);
         self.established |= to == State::Established;
         if to == State::TimeWait {
             side.time_wait_since = Some(ts);
@@ -436,20 +472,28 @@ impl Connection {
             me.packets += 1;
             me.ip_bytes += u64::from(seg.ip_len);
             me.payload_bytes += u64::from(seg.payload_len);
+            me.first_ts.get_or_insert(seg.ts);
         }
         let f = seg.flags;
+        // Still talking after the peer's RST: data or a FIN. (A RST answering is fine; a SYN
+        // retried after a refusal is a new attempt, HS001's business.)
+        if let Some(r) = self.accepted_rst {
+            if r.by != d && !f.rst() && !f.syn() && (seg.payload_len > 0 || f.fin()) {
+                let e = self.after_rst.get_or_insert((d, 0, seg.frame));
+                e.1 += 1;
+            }
+        }
         // Flags normalized before the state machine sees them (SYN with FIN or RST is no state).
         if f.syn() && (f.fin() || f.rst()) {
             self.odd_flag_segments += 1;
-            return;
-        }
-        if f.rst() {
+        } else if f.rst() {
             self.on_rst(d, seg);
         } else if f.syn() {
             self.on_syn(d, seg);
         } else {
             self.on_other(d, seg);
         }
+        self.prev = Some((d, f.ack().then_some(seg.ack), seg.payload_len));
     }
 
     fn on_syn(&mut self, d: Dir, seg: &TcpSegment) {
@@ -546,6 +590,8 @@ impl Connection {
         let seg_end = seg.seq + seg.payload_len + u32::from(f.fin());
         if f.fin() {
             let me = self.side_mut(d);
+            me.fin_frame.get_or_insert(seg.frame);
+            me.fin_ts.get_or_insert(seg.ts);
             match me.fin_seq {
                 Some(fs) if fs == seg.seq + seg.payload_len => me.fin_retransmits += 1,
                 _ => me.fin_seq = Some(seg.seq + seg.payload_len),
@@ -661,24 +707,39 @@ impl Connection {
         } else {
             RstKind::Abort
         };
-        if self.rst.is_none() {
-            // A RST answering a SYN comes from CLOSED: no TCB exists for it (§3.10.7.1).
-            let state = if kind == RstKind::Refused && sender_state == State::Unknown {
-                State::Closed
-            } else {
-                sender_state
-            };
-            self.rst = Some(RstInfo {
-                by: d,
-                frame: seg.frame,
-                ts: seg.ts,
-                state,
-                kind,
-            });
-        }
+        // A RST answering a SYN comes from CLOSED: no TCB exists for it (§3.10.7.1).
+        let state = if kind == RstKind::Refused && sender_state == State::Unknown {
+            State::Closed
+        } else {
+            sender_state
+        };
+        let info = RstInfo {
+            by: d,
+            frame: seg.frame,
+            ts: seg.ts,
+            state,
+            kind,
+        };
+        self.rst.get_or_insert(info);
         if !acceptable {
             // RFC 5961 §3: out of the window, a RST changes nothing.
+            self.rst_out_of_window += 1;
+            self.first_out_of_window_rst.get_or_insert(info);
             return;
+        }
+        if self.accepted_rst.is_none() {
+            self.accepted_rst = Some(info);
+            // §3.10.7.1: an endpoint without a TCB answers an ACK-bearing segment with
+            // <SEQ=SEG.ACK><CTL=RST>, no ACK bit. Answering the peer's data on a connection that
+            // was synchronized and never closed, that is the §3.5.1 half-open connection.
+            let answers_data = matches!(self.prev, Some((pd, Some(ack), len)) if pd == peer && len > 0 && ack == seg.seq);
+            let no_close_before =
+                self.side(d).fin_seq.is_none() && self.side(peer).fin_seq.is_none();
+            self.lost_state_rst = kind == RstKind::Abort
+                && !seg.flags.ack()
+                && answers_data
+                && no_close_before
+                && self.established;
         }
         self.apply(d, Event::SentRst, seg);
         self.apply(peer, Event::RcvdRst, seg);

@@ -1,0 +1,221 @@
+//! Handshake rules: SYNs and SYN-ACKs sent again, SYNs nobody answered, handshakes left open,
+//! SYN floods.
+
+use super::{hit, rules, secs, Hit, Thresholds};
+use crate::tcp::{Connection, Dir, State};
+use crate::time::Timestamp;
+use std::net::IpAddr;
+
+rules! {
+    /// What it means: the originator sent its SYN more than once with the same ISN: the first
+    /// (and maybe later) SYNs got no answer in time, so its retransmission timer fired.
+    ///
+    /// Why it matters: every retry costs the client a full RTO, and the RTO doubles each time:
+    /// Linux waits 1 s, then 2 s, 4 s... (net.ipv4.tcp_syn_retries, 6 by default, about 127 s in
+    /// all); Windows retries after 3 s and 6 s. A user sees a connect() that hangs for seconds.
+    /// Usual causes: the SYN or the SYN-ACK was lost (a full link, a firewall dropping SYNs), a
+    /// server whose listen queue overflowed (Linux then drops the SYN silently), or a host that
+    /// is down.
+    ///
+    /// What to do: look for HS003 (never answered) on the same connection; if the SYN was finally
+    /// answered, compare the capture on both sides of the path to see which SYN was lost; on the
+    /// server, check `nstat -az TcpExtListenOverflows TcpExtListenDrops`.
+    ///
+    /// RFC reference: RFC 9293 §3.8.1 (retransmission timeout), RFC 6298 §5 (exponential backoff),
+    /// RFC 6298 §2 (initial RTO of 1 s).
+    HS001 = "HS001", "syn-retransmitted", Warning,
+    summary: "a SYN is sent again with the same ISN",
+    help: "find where the first SYN or its SYN-ACK was lost: capture on the server side too, check the server's listen queue (nstat TcpExtListenOverflows) and firewalls";
+
+    /// What it means: the responder sent its SYN-ACK more than once with the same ISN: it did not
+    /// receive the final ACK of the handshake in time.
+    ///
+    /// Why it matters: SYN-ACK retries belong to the server: while it retries, the connection sits
+    /// in its half-open queue (SYN-RECEIVED), counted against the listen backlog; Linux retries 5
+    /// times by default (net.ipv4.tcp_synack_retries, about 63 s). The client meanwhile believes
+    /// the connection is open and may already have sent data.
+    ///
+    /// What to do: find where the client's ACK was lost (capture near the server); a stateful
+    /// firewall or NAT between client and server that dropped the ACK is a common cause; so is a
+    /// client that sent its SYN from a spoofed address (then also see HS005).
+    ///
+    /// RFC reference: RFC 9293 §3.8.1 and §3.10.7.4 (SYN-RECEIVED retransmits its SYN,ACK until it
+    /// is acknowledged).
+    HS002 = "HS002", "synack-retransmitted", Warning,
+    summary: "a SYN-ACK is sent again with the same ISN",
+    help: "find where the client's final ACK was lost: capture next to the server and check stateful firewalls or NAT on the path";
+
+    /// What it means: the originator's SYN (and its retries) got neither a SYN-ACK nor a RST:
+    /// nothing came back at all, or only after the SYN timeout.
+    ///
+    /// Why it matters: silence is what a dead host, a wrong route or a firewall that drops (rather
+    /// than rejects) looks like; the client keeps retrying for up to two minutes before connect()
+    /// fails with ETIMEDOUT. A refused connection (RS001) fails in one round trip instead.
+    ///
+    /// What to do: check that the server address and port are right and reachable, that the host
+    /// is up and listening, and whether a firewall drops the SYNs; make firewalls reject (RST or
+    /// ICMP) rather than drop when a fast failure is wanted.
+    ///
+    /// RFC reference: RFC 9293 §3.8.1 and §3.10.7.3 (SYN-SENT), RFC 1122 §4.2.3.5 (R2 for SYN: at
+    /// least 3 minutes).
+    HS003 = "HS003", "syn-unanswered", Warning,
+    summary: "a SYN (and its retries) got no SYN-ACK and no RST",
+    help: "check that the server is up and listening and that no firewall silently drops SYNs to that port";
+
+    /// What it means: the responder answered with a SYN-ACK but the final ACK never came: at the
+    /// end the server side is still in SYN-RECEIVED, an entry of its half-open queue.
+    ///
+    /// Why it matters: the server keeps the entry while it retries its SYN-ACK (HS002), and gives
+    /// up after about a minute; the client, whose ACK was lost, thinks the connection is open.
+    /// Many such entries fill the server's SYN backlog; then new SYNs are dropped or answered with
+    /// SYN cookies.
+    ///
+    /// What to do: a lost final ACK points at the path between client and server (firewall, NAT,
+    /// asymmetric routing); many of them from many sources point at a SYN flood (HS005).
+    ///
+    /// RFC reference: RFC 9293 §3.10.7.4 (SYN-RECEIVED), RFC 4987 (SYN flooding and the half-open
+    /// queue).
+    HS004 = "HS004", "handshake-incomplete", Warning,
+    summary: "a SYN-ACK was sent but the final ACK never came: the server is left in SYN-RECEIVED",
+    help: "look for the lost final ACK on the path to the server (firewall, NAT, asymmetric routing); many at once suggest a SYN flood";
+
+    /// What it means: at least `syn_flood_min` (100) connections to one server began within
+    /// `syn_flood_window` (10 s) and never completed their handshake.
+    ///
+    /// Why it matters: half-open connections take slots in the server's SYN backlog
+    /// (net.ipv4.tcp_max_syn_backlog); when it is full, legitimate clients are dropped (or served
+    /// by SYN cookies, without TCP options). A burst like this is a SYN flood or a SYN scan.
+    ///
+    /// What to do: check where the SYNs come from (spoofed sources give SYN-ACK retries, HS002);
+    /// enable SYN cookies (net.ipv4.tcp_syncookies = 1), rate-limit SYNs upstream, or fix the
+    /// scanner.
+    ///
+    /// RFC reference: RFC 4987 (TCP SYN flooding attacks and common mitigations).
+    HS005 = "HS005", "syn-flood", Error,
+    summary: "at least syn_flood_min (100) half-open connections to one server within syn_flood_window (10 s)",
+    help: "check the sources of the SYNs; enable SYN cookies and rate-limit SYNs upstream";
+}
+
+/// The handshake never completed: a SYN nobody answered, or a server left in SYN-RECEIVED.
+pub fn is_half_open(c: &Connection) -> bool {
+    let (o, r) = (c.side(Dir::Orig), c.side(Dir::Resp));
+    (o.syn.sent > 0 && r.packets == 0) || r.state == State::SynReceived
+}
+
+fn interval_list(c: &Connection) -> String {
+    let iv: Vec<String> = c.side(Dir::Orig).syn.intervals().map(secs).collect();
+    iv.join(", ")
+}
+
+pub(super) fn check(c: &Connection, t: &Thresholds, out: &mut Vec<Hit>) {
+    let (o, r) = (c.side(Dir::Orig), c.side(Dir::Resp));
+    if o.syn.retransmits() > 0 {
+        out.push(hit(
+            &HS001,
+            o.syn.first_frame,
+            o.syn.first_ts,
+            format!(
+                "SYN from {} to {} sent {} times (RTO {})",
+                c.orig,
+                c.resp,
+                o.syn.sent,
+                interval_list(c)
+            ),
+        ));
+    }
+    if r.synack.retransmits() > 0 {
+        out.push(hit(
+            &HS002,
+            r.synack.first_frame,
+            r.synack.first_ts,
+            format!(
+                "SYN-ACK from {} to {} sent {} times: the final ACK did not arrive in time",
+                c.resp, c.orig, r.synack.sent
+            ),
+        ));
+    }
+    if o.syn.sent > 0 {
+        // Unanswered: nothing came back, or only after the SYN timeout.
+        let last_syn = o.syn.last_ts;
+        let late = match (r.first_ts, last_syn) {
+            (Some(answer), Some(syn)) => answer.since(syn) > t.syn_timeout && answer > syn,
+            _ => false,
+        };
+        if r.packets == 0 {
+            let span = match (o.syn.first_ts, last_syn) {
+                (Some(a), Some(b)) => secs(b.since(a)),
+                _ => "0 s".into(),
+            };
+            out.push(hit(
+                &HS003,
+                o.syn.first_frame,
+                o.syn.first_ts,
+                format!(
+                    "SYN from {} to {} got no SYN-ACK and no RST ({} SYN{} over {span})",
+                    c.orig,
+                    c.resp,
+                    o.syn.sent,
+                    if o.syn.sent == 1 { "" } else { "s" }
+                ),
+            ));
+        } else if late {
+            let (answer, syn) = (r.first_ts.unwrap_or_default(), last_syn.unwrap_or_default());
+            out.push(hit(
+                &HS003,
+                o.syn.first_frame,
+                o.syn.first_ts,
+                format!(
+                    "SYN from {} to {} answered only {} after its last retransmission (SYN timeout {})",
+                    c.orig,
+                    c.resp,
+                    secs(answer.since(syn)),
+                    secs(t.syn_timeout)
+                ),
+            ));
+        }
+    }
+    if r.state == State::SynReceived {
+        out.push(hit(
+            &HS004,
+            r.synack.first_frame,
+            r.synack.first_ts,
+            format!(
+                "{} answered {}'s SYN but never got the final ACK: left in SYN-RECEIVED",
+                c.resp, c.orig
+            ),
+        ));
+    }
+}
+
+/// HS005 for one server: the most half-open connections that began within one window.
+pub(super) fn syn_flood(server: IpAddr, times: &mut [Timestamp], t: &Thresholds) -> Option<Hit> {
+    if (times.len() as u64) < t.syn_flood_min {
+        return None;
+    }
+    times.sort_unstable();
+    let mut best = (0usize, 0usize);
+    let mut lo = 0;
+    for hi in 0..times.len() {
+        while times[hi].since(times[lo]) > t.syn_flood_window {
+            lo += 1;
+        }
+        if hi + 1 - lo > best.1 - best.0 {
+            best = (lo, hi + 1);
+        }
+    }
+    let n = (best.1 - best.0) as u64;
+    if n < t.syn_flood_min {
+        return None;
+    }
+    let start = times[best.0];
+    Some(hit(
+        &HS005,
+        None,
+        Some(start),
+        format!(
+            "{n} half-open connections to {server} within {} (from {start}); {} in the capture",
+            secs(t.syn_flood_window),
+            times.len()
+        ),
+    ))
+}

@@ -1,0 +1,190 @@
+//! Rule table, configuration and verdict tests. Each rule firing on a real capture is tested in
+//! tests/lint.rs.
+use super::*;
+use std::time::Duration;
+
+/// CONTRACT.md's table: code, name, default severity.
+const CONTRACT: &[(&str, &str, Severity)] = &[
+    ("HS001", "syn-retransmitted", Severity::Warning),
+    ("HS002", "synack-retransmitted", Severity::Warning),
+    ("HS003", "syn-unanswered", Severity::Warning),
+    ("HS004", "handshake-incomplete", Severity::Warning),
+    ("HS005", "syn-flood", Severity::Error),
+    ("RS001", "connection-refused", Severity::Warning),
+    ("RS002", "reset-by-originator", Severity::Warning),
+    ("RS003", "reset-by-responder", Severity::Warning),
+    ("RS004", "reset-out-of-window", Severity::Warning),
+    ("RS005", "data-after-reset", Severity::Warning),
+    ("HO001", "peer-lost-state", Severity::Warning),
+    ("HO002", "close-wait-stalled", Severity::Warning),
+    ("HO003", "fin-unacknowledged", Severity::Warning),
+    ("TW001", "time-wait-excess", Severity::Error),
+    ("TW002", "server-active-close", Severity::Info),
+    ("TW003", "syn-in-time-wait", Severity::Warning),
+    ("CQ001", "midstream", Severity::Info),
+    ("CQ002", "truncated-packets", Severity::Info),
+    ("CQ003", "undecodable", Severity::Info),
+    ("CQ004", "no-tcp", Severity::Error),
+    ("CQ005", "capture-damaged", Severity::Error),
+    ("CQ006", "connection-limit", Severity::Warning),
+];
+
+#[test]
+fn every_rule_of_the_contract_and_no_other() {
+    let ours: Vec<(&str, &str, Severity)> =
+        all_rules().map(|r| (r.code, r.name, r.severity)).collect();
+    assert_eq!(ours, CONTRACT);
+}
+
+#[test]
+fn every_explain_text_has_the_four_parts() {
+    for r in all_rules() {
+        for part in [
+            "What it means:",
+            "Why it matters:",
+            "What to do:",
+            "RFC reference:",
+        ] {
+            assert!(r.explain.contains(part), "{} lacks {part:?}", r.code);
+        }
+        assert!(!r.help.is_empty() && !r.summary.is_empty(), "{}", r.code);
+    }
+}
+
+#[test]
+fn rules_are_found_by_code_or_name() {
+    assert_eq!(rule("hs001").map(|r| r.code), Some("HS001"));
+    assert_eq!(rule("syn-flood").map(|r| r.code), Some("HS005"));
+    assert!(rule("XX999").is_none());
+}
+
+#[test]
+fn select_and_ignore_take_codes_and_prefixes() {
+    let hs001 = rule("HS001").unwrap();
+    let rs001 = rule("RS001").unwrap();
+    let mut cfg = RuleConfig {
+        select: vec!["HS".into(), "RS001".into()],
+        ..RuleConfig::default()
+    };
+    assert_eq!(cfg.severity_of(hs001), Some(Severity::Warning));
+    assert_eq!(cfg.severity_of(rs001), Some(Severity::Warning));
+    assert_eq!(cfg.severity_of(rule("RS002").unwrap()), None);
+    cfg.ignore = vec!["hs00".into()];
+    assert_eq!(cfg.severity_of(hs001), None, "ignore wins");
+    cfg.severity.insert("RS001", Severity::Error);
+    assert_eq!(cfg.severity_of(rs001), Some(Severity::Error));
+    assert!(RuleConfig::check_patterns(&["ZZ".into()], "--select").is_err());
+}
+
+fn load(text: &str) -> Result<RuleConfig, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("synack.toml");
+    std::fs::write(&p, text).unwrap();
+    let mut cfg = RuleConfig::default();
+    cfg.load_file(&p).map(|()| cfg)
+}
+
+#[test]
+fn config_file_sets_thresholds_severities_and_allowances() {
+    let cfg = load(
+        r#"
+time_wait_max = 10
+syn_flood_window = "2s"
+close_wait_min = 7
+syn_timeout = "500ms"
+time_wait = "30s"
+ignore = ["CQ"]
+
+[rules.HS001]
+severity = "error"
+allow = 5
+
+[rules.syn-unanswered]
+severity = "info"
+"#,
+    )
+    .unwrap();
+    let t = cfg.thresholds;
+    assert_eq!(t.time_wait_max, 10);
+    assert_eq!(t.syn_flood_window, Duration::from_secs(2));
+    assert_eq!(t.close_wait_min, Duration::from_secs(7));
+    assert_eq!(t.syn_timeout, Duration::from_millis(500));
+    assert_eq!(t.time_wait, Duration::from_secs(30));
+    assert_eq!(t.syn_flood_min, 100, "untouched");
+    assert_eq!(
+        cfg.severity_of(rule("HS001").unwrap()),
+        Some(Severity::Error)
+    );
+    assert_eq!(cfg.allowed("HS001"), 5);
+    assert_eq!(
+        cfg.severity_of(rule("HS003").unwrap()),
+        Some(Severity::Info)
+    );
+    assert_eq!(cfg.severity_of(rule("CQ004").unwrap()), None);
+}
+
+#[test]
+fn bad_config_files_name_their_line() {
+    let e = load("time_wait_max = 10\n\n[rules.HS009]\nseverity = \"error\"\n").unwrap_err();
+    assert!(
+        e.contains("line 3") && e.contains("unknown rule \"HS009\""),
+        "{e}"
+    );
+    let e = load("time_wait = \"soon\"\n").unwrap_err();
+    assert!(e.contains("line 1") && e.contains("not a duration"), "{e}");
+    let e = load("\ntime_wiat = 3\n").unwrap_err();
+    assert!(e.contains("line 2") && e.contains("time_wiat"), "{e}");
+    let e = load("[rules.HS001]\nseverity = \"fatal\"\n").unwrap_err();
+    assert!(e.contains("line 2") && e.contains("not a severity"), "{e}");
+    assert!(!e.contains('\n'), "one line: {e}");
+}
+
+#[test]
+fn command_line_overrides_parse() {
+    assert_eq!(
+        parse_severity_override("hs001=error"),
+        Ok(("HS001", Severity::Error))
+    );
+    assert_eq!(parse_allow("HS001=5"), Ok(("HS001", 5)));
+    assert!(parse_allow("HS001=many").is_err());
+    assert!(parse_severity_override("XX1=error")
+        .unwrap_err()
+        .contains("HS001"));
+}
+
+#[test]
+fn verdict_fails_only_beyond_the_allowed_count_at_or_above_fail_on() {
+    let mut cfg = RuleConfig::default();
+    let codes = ["HS001", "HS001", "TW002"];
+    let v = Verdict::judge("x", &codes, &cfg, Severity::Warning, false);
+    assert!(v.failed());
+    assert_eq!(v.findings(), 3);
+    assert_eq!(v.by_severity(), (0, 2, 1));
+    cfg.allow.insert("HS001", 2);
+    assert!(!Verdict::judge("x", &codes, &cfg, Severity::Warning, false).failed());
+    cfg.allow.clear();
+    assert!(!Verdict::judge("x", &codes, &cfg, Severity::Error, false).failed());
+    assert!(Verdict::judge("x", &codes, &cfg, Severity::Info, false).failed());
+}
+
+#[test]
+fn syn_flood_counts_the_busiest_window() {
+    let t = Thresholds {
+        syn_flood_min: 3,
+        syn_flood_window: Duration::from_secs(10),
+        ..Thresholds::default()
+    };
+    let server: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+    let at = |s: i64| Timestamp::from_parts(s, 0);
+    let mut spread = vec![at(0), at(20), at(40)];
+    assert!(handshake::syn_flood(server, &mut spread, &t).is_none());
+    let mut burst = vec![at(50), at(0), at(51), at(52), at(100)];
+    let h = handshake::syn_flood(server, &mut burst, &t).expect("3 within 10 s");
+    assert!(
+        h.message
+            .starts_with("3 half-open connections to 10.0.0.2 within 10 s"),
+        "{}",
+        h.message
+    );
+    assert_eq!(h.ts, Some(at(50)));
+}

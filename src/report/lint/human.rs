@@ -1,0 +1,144 @@
+//! `--format human`: for each capture, findings grouped by rule with their count, a `-->`
+//! locator and the message for each, the rule's help line, and the capture's verdict; a verdict
+//! line for the whole run at the end.
+
+use super::locator;
+use crate::analyze::CaptureResult;
+use crate::findings::{Finding, Severity, Verdict};
+use crate::report::{Emitter, Summary};
+use std::io::{self, Write};
+
+pub struct HumanEmitter<W: Write> {
+    out: W,
+    color: bool,
+    pending: Vec<Finding>,
+    verdicts: Vec<Verdict>,
+}
+
+impl<W: Write> HumanEmitter<W> {
+    pub fn new(out: W, color: bool) -> Self {
+        HumanEmitter {
+            out,
+            color,
+            pending: Vec::new(),
+            verdicts: Vec::new(),
+        }
+    }
+
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.color {
+            format!("\u{1b}[{code}m{text}\u{1b}[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn severity(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Error => "1;31",
+            Severity::Warning => "1;33",
+            Severity::Info => "1;36",
+        };
+        self.paint(s.name(), code)
+    }
+}
+
+fn plural(n: u64, one: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+fn counts(errors: u64, warnings: u64, info: u64) -> String {
+    format!(
+        "{}, {}, {info} info",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
+}
+
+impl<W: Write> Emitter for HumanEmitter<W> {
+    fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        self.pending.push(f.clone());
+        Ok(())
+    }
+
+    fn capture(&mut self, c: &CaptureResult, verdict: Option<&Verdict>) -> io::Result<()> {
+        let findings = std::mem::take(&mut self.pending);
+        let Some(v) = verdict else { return Ok(()) };
+        for t in v.tallies.iter().filter(|t| t.findings > 0) {
+            let title = format!("{} {}", t.rule.code, t.rule.name);
+            writeln!(
+                self.out,
+                "{} [{}] {}",
+                self.paint(&title, "1"),
+                self.severity(t.severity),
+                plural(t.findings, "finding")
+            )?;
+            for f in findings.iter().filter(|f| f.code == t.rule.code) {
+                writeln!(self.out, "  --> {}", locator(f))?;
+                writeln!(self.out, "      {}", f.message)?;
+            }
+            writeln!(self.out, "  = help: {}", t.rule.help)?;
+            writeln!(self.out)?;
+        }
+        let (e, w, i) = v.by_severity();
+        let failing: Vec<String> = v
+            .tallies
+            .iter()
+            .filter(|t| t.failed())
+            .map(|t| format!("{} {} > {} allowed", t.rule.code, t.failing, t.allowed))
+            .collect();
+        let result = if v.error {
+            self.paint("error", "1;31")
+        } else if failing.is_empty() {
+            self.paint("passed", "1;32")
+        } else {
+            format!("{} ({})", self.paint("failed", "1;31"), failing.join(", "))
+        };
+        writeln!(
+            self.out,
+            "{}: {}, {}; {}: {result}",
+            c.capture.path,
+            plural(c.capture.stats.packets, "packet"),
+            plural(c.connections, "connection"),
+            counts(e, w, i)
+        )?;
+        writeln!(self.out)?;
+        self.verdicts.push(v.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self, _: &Summary) -> io::Result<()> {
+        let (mut e, mut w, mut i) = (0, 0, 0);
+        for v in &self.verdicts {
+            let (a, b, c) = v.by_severity();
+            e += a;
+            w += b;
+            i += c;
+        }
+        let failed = self.verdicts.iter().filter(|v| v.failed()).count() as u64;
+        let fail_on = self
+            .verdicts
+            .first()
+            .map_or(Severity::Warning, |v| v.fail_on);
+        let n = self.verdicts.len() as u64;
+        let verdict = if failed == 0 {
+            self.paint("passed", "1;32")
+        } else {
+            self.paint("failed", "1;31")
+        };
+        writeln!(
+            self.out,
+            "synack lint: {} ({}) in {}; fail-on {fail_on}: {} of {} failed: {verdict}",
+            plural(e + w + i, "finding"),
+            counts(e, w, i),
+            plural(n, "capture"),
+            failed,
+            n
+        )?;
+        self.out.flush()
+    }
+}

@@ -1,0 +1,77 @@
+//! `--format json` for lint: the findings, and the verdict of each capture and of the run.
+
+use crate::analyze::CaptureResult;
+use crate::findings::{Finding, Verdict};
+use crate::report::{Emitter, Summary, SCHEMA_VERSION};
+use serde_json::{json, Value};
+use std::io::{self, Write};
+
+pub struct LintJsonEmitter<W: Write> {
+    out: W,
+    findings: Vec<Value>,
+    captures: Vec<Value>,
+    failed: bool,
+    fail_on: Option<String>,
+}
+
+impl<W: Write> LintJsonEmitter<W> {
+    pub fn new(out: W) -> Self {
+        LintJsonEmitter {
+            out,
+            findings: Vec::new(),
+            captures: Vec::new(),
+            failed: false,
+            fail_on: None,
+        }
+    }
+}
+
+impl<W: Write> Emitter for LintJsonEmitter<W> {
+    fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        self.findings
+            .push(serde_json::to_value(f).map_err(io::Error::other)?);
+        Ok(())
+    }
+
+    fn capture(&mut self, c: &CaptureResult, verdict: Option<&Verdict>) -> io::Result<()> {
+        let Some(v) = verdict else { return Ok(()) };
+        self.failed |= v.failed();
+        self.fail_on = Some(v.fail_on.to_string());
+        let rules: Vec<Value> = v
+            .tallies
+            .iter()
+            .filter(|t| t.findings > 0)
+            .map(|t| {
+                json!({
+                    "code": t.rule.code,
+                    "name": t.rule.name,
+                    "severity": t.severity,
+                    "count": t.findings,
+                    "allowed": t.allowed,
+                    "failed": t.failed(),
+                })
+            })
+            .collect();
+        self.captures.push(json!({
+            "path": c.capture.path,
+            "findings": v.findings(),
+            "failed": v.failed(),
+            "rules": rules,
+        }));
+        Ok(())
+    }
+
+    fn finish(&mut self, _: &Summary) -> io::Result<()> {
+        let doc = json!({
+            "schema": SCHEMA_VERSION,
+            "synack_version": env!("CARGO_PKG_VERSION"),
+            "fail_on": self.fail_on,
+            "failed": self.failed,
+            "captures": self.captures,
+            "findings": self.findings,
+        });
+        serde_json::to_writer_pretty(&mut self.out, &doc).map_err(io::Error::other)?;
+        writeln!(self.out)?;
+        self.out.flush()
+    }
+}
