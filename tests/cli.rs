@@ -627,7 +627,7 @@ fn jsonl_lines_are_typed() {
         .collect();
     assert_eq!(
         types,
-        ["connection", "capture", "connection", "capture", "summary"]
+        ["finding", "connection", "capture", "connection", "capture", "summary"]
     );
 }
 
