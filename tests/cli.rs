@@ -627,7 +627,14 @@ fn jsonl_lines_are_typed() {
         .collect();
     assert_eq!(
         types,
-        ["finding", "connection", "capture", "connection", "capture", "summary"]
+        [
+            "finding",
+            "connection",
+            "capture",
+            "connection",
+            "capture",
+            "summary"
+        ]
     );
 }
 
