@@ -116,7 +116,6 @@ impl<W: Write> Emitter for SarifEmitter<W> {
                 "tool": {"driver": {
                     "name": "synack",
                     "version": env!("CARGO_PKG_VERSION"),
-                    "informationUri": "https://github.com/synack/synack",
                     "rules": rules,
                 }},
                 "artifacts": artifacts,
