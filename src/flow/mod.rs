@@ -192,9 +192,8 @@ impl Tracker {
         }
         let mut rest: Vec<Connection> = self.table.drain().map(|(_, l)| l.conn).collect();
         rest.sort_by_key(|c| c.id);
-        for mut c in rest {
-            c.ended_at = self.clock;
-            sink.ended(c);
+        for c in rest {
+            hand_over(c, self.clock, sink);
         }
         let mut holders: Vec<(IpAddr, TimeWaitHolder)> = self.books.time_wait.into_iter().collect();
         holders.sort_by(|a, b| b.1.peak.cmp(&a.1.peak).then(a.0.cmp(&b.0)));
@@ -292,10 +291,16 @@ impl Books {
                 self.leave_time_wait(old.conn.endpoint(d).addr);
             }
         }
-        old.conn.ended_at = Some(ts);
-        sink.ended(old.conn);
+        hand_over(old.conn, Some(ts), sink);
         was_tw
     }
+}
+
+/// A connection leaves the table at `at`: its last inferences settled, it goes to the sink.
+fn hand_over(mut conn: Connection, at: Option<Timestamp>, sink: &mut impl ConnSink) {
+    conn.ended_at = at;
+    conn.settle();
+    sink.ended(conn);
 }
 
 /// Fires every timer due at or before `now`.
@@ -327,9 +332,8 @@ fn run_timers(
             }
             TimerKind::Leave => {
                 if live.leave_at == Some(t.at) {
-                    if let Some(mut live) = table.remove(&t.key) {
-                        live.conn.ended_at = Some(t.at);
-                        sink.ended(live.conn);
+                    if let Some(live) = table.remove(&t.key) {
+                        hand_over(live.conn, Some(t.at), sink);
                     }
                 }
             }

@@ -169,8 +169,9 @@ pub struct Side {
     pub last_ack: Option<SeqNum>,
     /// The last window it advertised, unscaled.
     pub window: u16,
-    /// When it sent its first segment.
+    /// When it sent its first and its last segment.
     pub first_ts: Option<Timestamp>,
+    pub last_ts: Option<Timestamp>,
     /// When its state last changed.
     pub state_since: Option<Timestamp>,
     /// The sequence number its FIN occupies.
@@ -194,6 +195,9 @@ pub struct Side {
     /// The peer's FIN, taken as received; undone when this side's next segment shows it had not
     /// arrived yet (the FINs crossed).
     pending_fin: Option<PendingFin>,
+    /// The peer's SYN-ACK, taken as received in SYN-SENT; undone when this side then sends its
+    /// own SYN-ACK (the two crossed: a simultaneous open).
+    pending_synack: Option<(State, usize)>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -215,6 +219,7 @@ impl Side {
             last_ack: None,
             window: 0,
             first_ts: None,
+            last_ts: None,
             state_since: None,
             fin_seq: None,
             fin_frame: None,
@@ -230,6 +235,7 @@ impl Side {
             zero_window_probes: 0,
             options: None,
             pending_fin: None,
+            pending_synack: None,
         }
     }
 
@@ -473,6 +479,7 @@ impl Connection {
             me.ip_bytes += u64::from(seg.ip_len);
             me.payload_bytes += u64::from(seg.payload_len);
             me.first_ts.get_or_insert(seg.ts);
+            me.last_ts = Some(me.last_ts.map_or(seg.ts, |t| t.max(seg.ts)));
         }
         let f = seg.flags;
         // Still talking after the peer's RST: data or a FIN. (A RST answering is fine; a SYN
@@ -537,13 +544,30 @@ impl Connection {
             if passive {
                 self.side_mut(d).passive = true;
             }
+            // Sending a SYN-ACK from SYN-SENT's successor means the peer's SYN-ACK, taken as
+            // received, had not arrived yet: the two crossed (simultaneous open, §3.5 Figure 8).
+            let crossed = self.side_mut(d).pending_synack.take();
+            if let Some((before, transitions_before)) = crossed {
+                self.side_mut(d).state = before;
+                if let Some(log) = &mut self.transitions {
+                    log.truncate(transitions_before);
+                }
+            }
             self.apply(d, Event::SentSynAck, seg);
+            if crossed.is_some() {
+                self.apply(d, Event::RcvdSynAck, seg);
+            }
             let acks = {
                 let p = self.side(peer);
                 p.isn.is_none() || p.acked_syn_by(seg.ack)
             };
             if acks {
+                let before = self.side(peer).state;
+                let transitions_before = self.transitions.as_ref().map_or(0, Vec::len);
                 self.apply(peer, Event::RcvdSynAck, seg);
+                if before == State::SynSent && self.side(peer).state == State::Established {
+                    self.side_mut(peer).pending_synack = Some((before, transitions_before));
+                }
             }
             // A SYN-ACK whose SYN the capture has not seen (yet) tells that SYN's ISN: a SYN
             // arriving later with it is the same attempt (reordered capture).
@@ -562,6 +586,8 @@ impl Connection {
         let f = seg.flags;
         // The peer's FIN this side was taken to have received: does this segment agree?
         let undone = self.undo_uncorroborated_fin(d, seg);
+        // An ACK after the peer's SYN-ACK: that SYN-ACK did arrive first.
+        self.side_mut(d).pending_synack = None;
         self.classify_data(d, seg);
         if f.ack() {
             let handshake_open = matches!(
@@ -644,6 +670,27 @@ impl Connection {
                 before,
                 transitions_before,
             });
+        }
+    }
+
+    /// The connection has ended: settle what only its whole history tells. A FIN sent again and
+    /// again, never acknowledged, to a peer that sent nothing after it, did not arrive: the peer
+    /// never left the state it was in (its kernel would have acknowledged the FIN at once).
+    pub fn settle(&mut self) {
+        for d in [Dir::Orig, Dir::Resp] {
+            let sender = self.side(d.other());
+            let (Some(fin_ts), Some(p)) = (sender.fin_ts, self.side(d).pending_fin) else {
+                continue;
+            };
+            let silent_since = self.side(d).last_ts.is_none_or(|t| t < fin_ts);
+            if sender.fin_retransmits > 0 && !sender.fin_acked && silent_since {
+                let side = self.side_mut(d);
+                side.pending_fin = None;
+                side.state = p.before;
+                if let Some(log) = &mut self.transitions {
+                    log.truncate(p.transitions_before);
+                }
+            }
         }
     }
 

@@ -253,6 +253,35 @@ mod simultaneous_open {
     }
 }
 
+mod simultaneous_open_crossing {
+    use super::*;
+
+    #[test]
+    fn crossing_syn_acks_both_go_through_syn_received() {
+        // Frames as a capture in the middle sees them: the SYNs cross, then the SYN-ACKs.
+        let mut t = conn_in_syn_sent();
+        t.s(SYN, S_ISN, 0, 0)
+            .c(SYN | ACK, C_ISN, S_ISN + 1, 0)
+            .s(SYN | ACK, S_ISN, C_ISN + 1, 0)
+            .states(State::Established, State::Established);
+        for d in [Dir::Orig, Dir::Resp] {
+            let path: Vec<State> = t
+                .conn()
+                .transitions
+                .iter()
+                .flatten()
+                .filter(|x| x.side == d)
+                .map(|x| x.to)
+                .collect();
+            assert_eq!(
+                path,
+                [State::SynSent, State::SynReceived, State::Established],
+                "{d}"
+            );
+        }
+    }
+}
+
 mod established {
     use super::*;
 
