@@ -173,10 +173,10 @@ finish() {
   ns_down
 }
 
-# record.log keeps one section per scenario, in the order of ALL; a partial run
+# record.log keeps one section per scenario, in the order of LOG_ORDER; a partial run
 # replaces only the sections of the scenarios it recorded.
 merge_log() {
-  "$PY" - "$RECORD_LOG" "$WORK" "${ALL[@]}" <<'PYEOF'
+  "$PY" - "$RECORD_LOG" "$WORK" "${LOG_ORDER[@]}" <<'PYEOF'
 import os, re, sys
 log, work, order = sys.argv[1], sys.argv[2], sys.argv[3:]
 sections = {}
@@ -215,6 +215,36 @@ simple_pair() { # simple_pair SERVER_ADDR PORT CLIENT_PORT
   sock client "$CLI" connect="$1,$2,$3" send=ping recv close hold
   wait_for "$WORK/client.log" DONE 10
   wait_for "$WORK/server.log" DONE 10
+}
+
+# delay_both PORT: hold every packet of PORT 50 ms in each namespace's OUTPUT (sch_netem is not
+# available in this kernel; NFQUEUE + nfq_delay.py gives the same 50 ms egress delay on both sides)
+delay_both() {
+  local port=$1
+  in_cli iptables -A OUTPUT -p tcp --dport "$port" -j NFQUEUE --queue-num 0
+  in_srv iptables -A OUTPUT -p tcp --sport "$port" -j NFQUEUE --queue-num 0
+  echo "synack-cli: iptables -A OUTPUT -p tcp --dport $port -j NFQUEUE --queue-num 0 + nfq_delay.py 0 0.05" >>"$WORK/scenario.log"
+  echo "synack-srv: iptables -A OUTPUT -p tcp --sport $port -j NFQUEUE --queue-num 0 + nfq_delay.py 0 0.05" >>"$WORK/scenario.log"
+  start delay-cli "$CLI" "$PY" -u "$DELAY" 0 0.05
+  start delay-srv "$SRV" "$PY" -u "$DELAY" 0 0.05
+  wait_for "$WORK/delay-cli.log" READY 5
+  wait_for "$WORK/delay-srv.log" READY 5
+}
+# epoch_in SECONDS: the wall-clock time SECONDS from now (for the at=EPOCH barrier)
+epoch_in() { "$PY" -c "import time; print(f'{time.time() + $1:.3f}')"; }
+# before EPOCH WHAT: die unless the wall clock is still before EPOCH
+before() {
+  [[ $("$PY" -c "import time; print(int(time.time() < $1))") == 1 ]] || die "$CUR: $2 came too late (after the barrier)"
+}
+# nft_in NS: load the nft ruleset on stdin into namespace NS, and log the ruleset
+nft_in() {
+  local ns=$1
+  ip netns exec "$ns" nft -f -
+  ip netns exec "$ns" nft list ruleset | sed "s/^/$ns nft: /" >>"$WORK/scenario.log"
+}
+# nft_counters NS: log the rule counters (how many packets the drop rule kept off the wire)
+nft_counters() {
+  ip netns exec "$1" nft list ruleset | grep -E 'counter packets' | sed "s/^[[:space:]]*/$1 nft counter: /" >>"$WORK/scenario.log"
 }
 
 # ---------------------------------------------------------------- scenarios
@@ -351,19 +381,10 @@ sc_abort_by_server() {
 sc_simultaneous_close() { # both close() at the same wall-clock instant, 50 ms one-way delay each way
   local name=simultaneous-close port=9008 cport=40008
   begin "$name"
-  # sch_netem is not available in this kernel; NFQUEUE + nfq_delay.py gives the same
-  # 50 ms egress delay on both sides for this connection's packets.
-  in_cli iptables -A OUTPUT -p tcp --dport "$port" -j NFQUEUE --queue-num 0
-  in_srv iptables -A OUTPUT -p tcp --sport "$port" -j NFQUEUE --queue-num 0
-  echo "synack-cli: iptables -A OUTPUT -p tcp --dport $port -j NFQUEUE --queue-num 0 + nfq_delay.py 0 0.05" >>"$WORK/scenario.log"
-  echo "synack-srv: iptables -A OUTPUT -p tcp --sport $port -j NFQUEUE --queue-num 0 + nfq_delay.py 0 0.05" >>"$WORK/scenario.log"
-  start delay-cli "$CLI" "$PY" -u "$DELAY" 0 0.05
-  start delay-srv "$SRV" "$PY" -u "$DELAY" 0 0.05
-  wait_for "$WORK/delay-cli.log" READY 5
-  wait_for "$WORK/delay-srv.log" READY 5
+  delay_both "$port"
   tcpdump_cap "$OUT/$name.pcap" tcp
   local go
-  go=$("$PY" -c 'import time; print(f"{time.time() + 2.0:.3f}")')
+  go=$(epoch_in 2.0)
   sock server "$SRV" listen="$S4,$port" accept recv send=pong at="$go" close hold
   wait_for "$WORK/server.log" READY 5
   sock client "$CLI" connect="$S4,$port,$cport" send=ping recv at="$go" close hold
@@ -384,7 +405,9 @@ sc_close_wait_keepalive() { # client half-closes, server never closes but sends 
   sock client "$CLI" connect="$S4,$port,$cport" send=ping recv shutdown-wr hold
   wait_for "$WORK/client.log" DONE 10
   wait_for "$WORK/server.log" DONE 10
-  sleep 5.5 # keep-alive probe every second from 1 s after the FIN
+  # A keep-alive probe every second from 1 s after the FIN; the server stays in CLOSE-WAIT
+  # for ~9.5 s after it acknowledged the FIN before ss and the end of the capture.
+  sleep 9.5
   snap "$name"
   capture_stop
   finish
@@ -401,6 +424,177 @@ sc_port_reuse_time_wait() { # server TIME-WAIT, client reconnects from the same 
     connect="$S4,$port,$cport" send=ping2 recv close hold
   wait_for "$WORK/client.log" DONE 10
   wait_for "$WORK/server.log" DONE 10
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
+sc_simultaneous_open() { # both connect() to each other at the same instant; the SYNs cross (50 ms delay each way)
+  local name=simultaneous-open port=9012 cport=40012
+  begin "$name"
+  delay_both "$port"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  local go
+  go=$(epoch_in 2.0)
+  # No listener: the "server" binds 9012 and connects to the client's 40012.
+  sock server "$SRV" at="$go" connect="$C4,$cport,$port" recv send=pong recv-eof close hold
+  sock client "$CLI" at="$go" connect="$S4,$port,$cport" send=ping recv close hold
+  wait_for "$WORK/client.log" DONE 10
+  wait_for "$WORK/server.log" DONE 10
+  sleep 0.6
+  snap "$name"
+  capture_stop
+  finish
+}
+
+sc_last_ack() { # client closes first; its last ACK(s) never leave the client -> server LAST-ACK, FIN retransmitted
+  local name=last-ack port=9013 cport=40013
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  local go
+  go=$(epoch_in 1.5)
+  sock server "$SRV" listen="$S4,$port" accept recv send=pong recv-eof at="$go" close hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$S4,$port,$cport" send=ping recv close hold
+  wait_for "$WORK/client.log" DONE 10
+  wait_for "$WORK/server.log" 'received EOF' 10
+  sleep 0.3 # the server's (delayed) ACK of the client's FIN is out
+  # From now on the client sends nothing but pure ACKs (of the server's FIN and of each
+  # retransmission of it); all of them are dropped before the wire.
+  nft_in "$CLI" <<EOF
+table inet synack {
+  chain output {
+    type filter hook output priority filter; policy accept;
+    ip daddr $S4 tcp dport $port tcp flags == ack counter drop
+  }
+}
+EOF
+  before "$go" "the nft rule"
+  wait_for "$WORK/server.log" DONE 10
+  # The server's FIN at 0 s is retransmitted ~0.2, 0.4, 0.8, 1.7 and 3.3 s later (a loss probe,
+  # then the RTO of ~200 ms, doubling); no sysctl is needed for that.
+  sleep 3.6
+  snap "$name"
+  capture_stop
+  nft_counters "$CLI"
+  finish
+}
+
+sc_fin_unacked() { # the server never sees the client's FIN -> client FIN-WAIT-1, FIN retransmitted
+  local name=fin-unacked port=9014 cport=40014
+  begin "$name"
+  nft_in "$SRV" <<EOF
+table inet synack {
+  chain input {
+    type filter hook input priority filter; policy accept;
+    ip saddr $C4 tcp dport $port tcp flags & fin == fin counter drop
+  }
+}
+EOF
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  sock server "$SRV" listen="$S4,$port" accept recv send=pong hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$S4,$port,$cport" send=ping recv sleep=0.2 close hold
+  wait_for "$WORK/client.log" DONE 10
+  wait_for "$WORK/server.log" DONE 10
+  # The client's FIN at 0 s is retransmitted ~0.2, 0.4, 0.8, 1.7 and 3.3 s later.
+  sleep 3.6
+  snap "$name"
+  capture_stop
+  nft_counters "$SRV"
+  finish
+}
+
+sc_peer_lost_state() { # the server's socket vanishes silently (ss -K, its RST dropped); the client's next data gets a RST
+  local name=peer-lost-state port=9015 cport=40015
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  local go
+  go=$(epoch_in 1.5)
+  sock server "$SRV" listen="$S4,$port" accept close-listener recv send=pong hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$S4,$port,$cport" send=ping recv at="$go" send=ping2 recv-eof hold
+  wait_for "$WORK/server.log" DONE 10
+  wait_for "$WORK/client.log" "received b'pong" 10
+  sleep 0.3
+  nft_in "$SRV" <<EOF
+table inet synack {
+  chain output {
+    type filter hook output priority filter; policy accept;
+    ip daddr $C4 tcp sport $port tcp flags & rst == rst counter drop
+  }
+}
+EOF
+  # ss -K destroys the socket (tcp_abort); the RST it sends is dropped by the rule above
+  in_srv ss -K -tn dst "$C4" dport = ":$cport" | sed 's/^/synack-srv ss -K: /' >>"$WORK/scenario.log"
+  in_srv ss -tan | sed 's/^/synack-srv ss -tan after ss -K: /' >>"$WORK/scenario.log"
+  nft_counters "$SRV"
+  in_srv nft delete table inet synack
+  echo "synack-srv: nft delete table inet synack" >>"$WORK/scenario.log"
+  before "$go" "ss -K"
+  wait_for "$WORK/client.log" DONE 10
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
+sc_time_wait_excess() { # 1001 connections, the server closes first every time -> 1001 TIME-WAIT sockets
+  local name=time-wait-excess port=9016 cport=40016 n=1001
+  begin "$name"
+  in_srv sysctl -qw net.ipv4.tcp_max_tw_buckets=262144
+  echo "synack-srv: sysctl net.ipv4.tcp_max_tw_buckets=262144" >>"$WORK/scenario.log"
+  rm -f "$OUT/$name.pcap"
+  tcpdump_cap "$WORK/$name.pcap" tcp
+  sock server "$SRV" listen="$S4,$port" serve-close="$n" hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect-close="$S4,$port,$n,$cport" hold
+  wait_for "$WORK/client.log" DONE 60
+  wait_for "$WORK/server.log" DONE 10
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  # only the gzip-compressed capture is kept
+  gzip -9 -n -c "$WORK/$name.pcap" >"$OUT/$name.pcap.gz"
+  rm -f "$WORK/$name.pcap"
+  echo "kept only as $name.pcap.gz (gzip -9 -n)" >>"$WORK/scenario.log"
+  finish
+}
+
+# snaplen_pair NAME PORT SNAPLEN: one connection, 1000-byte request and response, tcpdump -s SNAPLEN.
+# Timestamps, SACK and window scaling are off in synack-cli, so the SYN and SYN-ACK carry only the
+# MSS option: every TCP header is 24 (SYN, SYN-ACK) or 20 bytes, and 14+20+24 = 58 bytes.
+# Note: with --immediate-mode (TPACKET_V2) libpcap 1.10.3 sizes the ring frames so that -s 60 keeps
+# only 58 bytes of each packet (the file header still says 60); -s 40 keeps 40.
+snaplen_pair() {
+  local name=$1 port=$2 snaplen=$3
+  begin "$name"
+  in_cli sysctl -qw net.ipv4.tcp_timestamps=0 net.ipv4.tcp_sack=0 net.ipv4.tcp_window_scaling=0
+  echo "synack-cli: sysctl net.ipv4.tcp_timestamps=0 net.ipv4.tcp_sack=0 net.ipv4.tcp_window_scaling=0" >>"$WORK/scenario.log"
+  tcpdump_cap "$OUT/$name.pcap" -s "$snaplen" tcp
+  sock server "$SRV" listen="$S4,$port" accept recv sendn=1000 recv-eof close hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$S4,$port,$(( port + 31000 ))" sendn=1000 recv close hold
+  wait_for "$WORK/client.log" DONE 10
+  wait_for "$WORK/server.log" DONE 10
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+sc_snaplen_cut() { # -s 60: data cut, TCP header complete; then snaplen-header-cut (-s 40)
+  snaplen_pair snaplen-cut 9017 60
+  snaplen_pair snaplen-header-cut 9018 40
+}
+sc_snaplen_header_cut() { snaplen_pair snaplen-header-cut 9018 40; } # -s 40: the TCP header itself is cut
+
+sc_no_tcp() { # a ping and a UDP datagram, no TCP at all
+  local name=no-tcp port=9019
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap" not tcp and not ip6
+  in_cli ping -c 1 -W 2 "$S4" >>"$WORK/scenario.log"
+  in_cli "$PY" -u "$SOCK" udp udp="$S4,$port,hello over udp" >>"$WORK/scenario.log"
   sleep 0.5
   snap "$name"
   capture_stop
@@ -481,7 +675,15 @@ EOF
 
 ALL=(normal-close server-close-first refused syn-blackhole final-ack-dropped abort-by-client
   abort-by-server simultaneous-close close-wait-keepalive ipv6-normal port-reuse-time-wait
+  simultaneous-open last-ack fin-unacked peer-lost-state time-wait-excess snaplen-cut no-tcp
   fmt-pcap-usec fmt-pcap-nsec fmt-pcapng fmt-pcapng-multi fmt-sll fmt-sll2 fmt-mixed)
+# record.log sections, in this order (snaplen-cut also records snaplen-header-cut)
+LOG_ORDER=()
+for s in "${ALL[@]}"; do
+  LOG_ORDER+=("$s")
+  [[ $s != snaplen-cut ]] || LOG_ORDER+=(snaplen-header-cut)
+done
+unset s
 
 main() {
   local list=("$@") s

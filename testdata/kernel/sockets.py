@@ -13,14 +13,19 @@ line ("+SECONDS ROLE step -> result") on stdout.  HOST may be IPv4 or IPv6.
   keepalive=IDLE,INTVL[,CNT]  SO_KEEPALIVE + TCP_KEEPIDLE/TCP_KEEPINTVL(/TCP_KEEPCNT)
                           on the current connection
   send=TEXT               sendall(TEXT + "\\n")
+  sendn=N                 sendall(N bytes: N-1 times "x", then "\\n")
   recv                    read up to and including one "\\n" (or EOF)
   recv-eof                read until EOF (logs data, EOF, or a reset)
   shutdown-wr             shutdown(SHUT_WR): send FIN, keep the socket open
   close                   close()
+  close-listener          close the listening socket (no socket left on its port)
   abort                   SO_LINGER {l_onoff=1, l_linger=0} + close(): sends RST
   sleep=SECONDS           sleep
   at=EPOCH                sleep until wall-clock time EPOCH (to sync two processes)
   udp=HOST,PORT,TEXT      send one UDP datagram
+  serve-close=N           N times: accept, close() at once (the server closes first)
+  connect-close=HOST,PORT,N,CP  N times: connect from local port CP+i (SO_REUSEADDR),
+                          read until EOF, close(); one summary log line
   hold                    print DONE and keep every socket open until SIGTERM/SIGINT
 
 Only the standard library is used.
@@ -94,6 +99,10 @@ def main():
         elif name == "send":
             conn.sendall(arg.encode() + b"\n")
             log(f"sent {arg!r}")
+        elif name == "sendn":
+            n = int(arg)
+            conn.sendall(b"x" * (n - 1) + b"\n")
+            log(f"sent {n} bytes")
         elif name == "recv":
             buf = b""
             while not buf.endswith(b"\n"):
@@ -101,7 +110,7 @@ def main():
                 if not chunk:
                     break
                 buf += chunk
-            log(f"received {buf!r}")
+            log(f"received {buf!r}" if len(buf) <= 40 else f"received {len(buf)} bytes")
         elif name == "recv-eof":
             try:
                 while True:
@@ -118,6 +127,31 @@ def main():
         elif name == "close":
             conn.close()
             log("close()")
+        elif name == "close-listener":
+            listener.close()
+            log("closed the listener")
+        elif name == "serve-close":
+            n = int(arg)
+            for i in range(n):
+                c, peer = listener.accept()
+                c.close()
+                if i in (0, n - 1):
+                    log(f"accepted and closed connection {i + 1}/{n} from {peer[0]} port {peer[1]}")
+        elif name == "connect-close":
+            fam, host, port, rest = parse_hostport(arg)
+            n, first = int(rest[0]), int(rest[1])
+            done = 0
+            for i in range(n):
+                c = socket.socket(fam, socket.SOCK_STREAM)
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                c.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", first + i))
+                c.connect((host, port))
+                while c.recv(4096):
+                    pass
+                c.close()
+                done += 1
+            log(f"{done} connections from ports {first}..{first + n - 1} to {host} port {port}: "
+                f"each read EOF, then close()")
         elif name == "abort":
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             conn.close()
