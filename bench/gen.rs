@@ -38,6 +38,10 @@ pub struct GenConfig {
     pub seed: u64,
     /// Connections open at once.
     pub live: usize,
+    /// New connections per second of capture time. With `live`, it sets how long a connection
+    /// lasts (live / rate), and so how many finished connections wait out TIME-WAIT at once
+    /// (rate × 60 s): a busy server's numbers, not a burst.
+    pub rate: f64,
 }
 
 /// xorshift64*: small, fast and deterministic.
@@ -88,7 +92,8 @@ struct Conn {
     due_us: u64,
 }
 
-fn script(kind: Kind, rng: &mut Rng) -> Vec<Pkt> {
+/// `lifetime_us`: about how long the connection lasts, spread over its think times.
+fn script(kind: Kind, rng: &mut Rng, lifetime_us: u64) -> Vec<Pkt> {
     let p = |from_client, flags, payload, gap_us| Pkt {
         from_client,
         flags,
@@ -117,28 +122,27 @@ fn script(kind: Kind, rng: &mut Rng) -> Vec<Pkt> {
     }
     s.push(p(false, SYN | ACK, 0, rtt));
     s.push(p(true, ACK, 0, rtt));
-    let exchanges = 1 + rng.below(3);
+    let exchanges = 1 + rng.below(2);
+    // Think time before each request and before the close: the connection's life.
+    let think = (lifetime_us / (exchanges + 1)).max(1000);
     for _ in 0..exchanges {
-        s.push(p(
-            true,
-            PSH | ACK,
-            40 + rng.below(400) as u16,
-            1000 + rng.below(20_000),
-        ));
+        let request = 100 + rng.below(500) as u16;
+        s.push(p(true, PSH | ACK, request, think / 2 + rng.below(think)));
         for _ in 0..1 + rng.below(3) {
-            s.push(p(false, PSH | ACK, 100 + rng.below(1300) as u16, rtt));
+            s.push(p(false, PSH | ACK, 300 + rng.below(1160) as u16, rtt));
         }
         s.push(p(true, ACK, 0, rtt));
     }
+    let close_gap = think / 2 + rng.below(think);
     match kind {
-        Kind::Reset => s.push(p(rng.below(2) == 0, RST | ACK, 0, rtt)),
+        Kind::Reset => s.push(p(rng.below(2) == 0, RST | ACK, 0, close_gap)),
         Kind::ServerClosesFirst => {
-            s.push(p(false, FIN | ACK, 0, rtt));
+            s.push(p(false, FIN | ACK, 0, close_gap));
             s.push(p(true, FIN | ACK, 0, rtt));
             s.push(p(false, ACK, 0, rtt));
         }
         _ => {
-            s.push(p(true, FIN | ACK, 0, rtt));
+            s.push(p(true, FIN | ACK, 0, close_gap));
             s.push(p(false, FIN | ACK, 0, rtt));
             s.push(p(true, ACK, 0, rtt));
         }
@@ -157,20 +161,20 @@ fn pick_kind(rng: &mut Rng) -> Kind {
     Kind::Clean
 }
 
-fn new_conn(n: u64, now_us: u64, rng: &mut Rng) -> Conn {
+fn new_conn(n: u64, now_us: u64, rng: &mut Rng, lifetime_us: u64) -> Conn {
     let kind = pick_kind(rng);
-    // Clients spread over 10.0.0.0/8, a few hundred servers; ports cycle so 4-tuples repeat only
-    // after a long time.
-    let c = 1 + (n % 16_000_000) as u32;
+    // 5000 clients in 10.0.0.0/8 talking to 250 servers; each client's source ports cycle
+    // through Linux's ephemeral range, so a 4-tuple comes back only after a long time.
+    let c = 1 + rng.below(5000) as u32;
     let server = 1 + (rng.below(250)) as u8;
     Conn {
         client: [10, (c >> 16) as u8, (c >> 8) as u8, c as u8],
         server: [192, 168, 1, server],
-        cport: 1024 + (n % 60_000) as u16,
+        cport: 32768 + (n % 28_232) as u16,
         sport: [80, 443, 8080, 5432][rng.below(4) as usize],
         cseq: rng.next() as u32,
         sseq: rng.next() as u32,
-        script: script(kind, rng),
+        script: script(kind, rng, lifetime_us),
         next: 0,
         handshaken: false,
         due_us: now_us,
@@ -363,10 +367,14 @@ pub fn generate(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> {
     let mut now = start_us;
     let mut started = 0u64;
     let mut packets = 0u64;
-    let mut live: Vec<Conn> = (0..cfg.live.max(1))
+    let live_n = cfg.live.max(1);
+    let lifetime_us = (live_n as f64 / cfg.rate.max(0.001) * 1e6) as u64;
+    // Openings spread over one lifetime, as in a server that has been running for a while.
+    let spread = (lifetime_us / live_n as u64).max(1);
+    let mut live: Vec<Conn> = (0..live_n)
         .map(|i| {
             started += 1;
-            new_conn(started, now + i as u64 * 50, &mut rng)
+            new_conn(started, now + i as u64 * spread, &mut rng, lifetime_us)
         })
         .collect();
     // The connection whose next packet is due first sends it; ties break by position.
@@ -392,7 +400,7 @@ pub fn generate(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> {
         } else {
             started += 1;
             let idle = rng.below(5_000);
-            live[i] = new_conn(started, now + idle, &mut rng);
+            live[i] = new_conn(started, now + idle, &mut rng, lifetime_us);
         }
         due.push(Reverse((live[i].due_us, i)));
     }

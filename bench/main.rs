@@ -41,6 +41,9 @@ enum Cmd {
         /// Connections open at once
         #[arg(long, default_value_t = 2000)]
         live: usize,
+        /// New connections per second of capture time
+        #[arg(long, default_value_t = 170.0)]
+        rate: f64,
     },
     /// Time the parse floor and synack's read+decode path on a capture
     Run {
@@ -83,6 +86,7 @@ fn main() {
             format,
             seed,
             live,
+            rate,
         } => {
             if let Some(dir) = out.parent() {
                 std::fs::create_dir_all(dir).expect("create output directory");
@@ -97,6 +101,7 @@ fn main() {
                 },
                 seed,
                 live,
+                rate,
             };
             let st = gen::generate(&cfg, file).expect("write capture");
             println!(

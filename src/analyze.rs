@@ -1,15 +1,66 @@
-//! Runs one capture through the pipeline: frames are read, decoded and counted, each TCP segment
-//! goes to the flow tracker, and each connection that ends goes to the caller. Damage part-way
-//! (a cut or corrupt record) ends the capture early but keeps everything read before it.
+//! The pipeline over one capture (or several merged into one timeline): frames are read and
+//! decoded, TCP segments go to the flow trackers, and connections that end come back to the
+//! caller. Damage part-way (a cut or corrupt record) ends a capture early but keeps everything
+//! read before it.
+//!
+//! The work goes in batches of frames. With `jobs` > 1 a reader thread decodes and deals each
+//! segment to one of `jobs` tracker threads by its 4-tuple, and the calling thread collects
+//! each batch from every tracker; with one job the same batches run inline. Either way, at the
+//! end of a batch the connections that ended in it are handed over sorted by (end time, id),
+//! and TIME-WAIT entries and exits are replayed in time order, so every `jobs` gives the same
+//! output (unless `--max-connections` retires connections: each tracker then holds its share).
 
 use crate::capture::{CaptureError, CaptureReader, Format, LinkType};
-use crate::decode::{decode, DecodeStats, Decoded};
-use crate::flow::{ConnSink, TimeWaitHolder, Tracker};
+use crate::decode::{decode, DecodeStats, Decoded, TcpSegment};
+use crate::flow::{ConnSink, FlowKey, TimeWaitBook, TimeWaitEvent, TimeWaitHolder, Tracker};
 use crate::tcp::{Connection, TcpConfig};
 use crate::time::Timestamp;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::net::IpAddr;
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+
+/// Frames per batch: the unit of work handed to the trackers.
+const BATCH: usize = 8192;
+
+/// Live connections retired beyond this by default (`--max-connections`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1_000_000;
+
+/// How to run the pipeline.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub tcp: TcpConfig,
+    /// Tracker threads; 1 runs everything on the calling thread.
+    pub jobs: usize,
+    /// Live connections beyond which the longest idle are retired (CQ006).
+    pub max_connections: usize,
+    /// Shown on stderr while reading, when the caller wants it.
+    pub progress: Option<indicatif::ProgressBar>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            tcp: TcpConfig::default(),
+            jobs: 1,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            progress: None,
+        }
+    }
+}
+
+impl From<TcpConfig> for Options {
+    fn from(tcp: TcpConfig) -> Self {
+        Options {
+            tcp,
+            ..Options::default()
+        }
+    }
+}
 
 /// What one capture held, as far as it could be read.
 #[derive(Debug)]
@@ -50,114 +101,556 @@ impl CaptureSummary {
             .filter(|l| !l.is_supported())
             .collect()
     }
+
+    /// The captures of a merged timeline as one: counts summed, times spanning all of them.
+    fn merged(parts: &[CaptureSummary]) -> CaptureSummary {
+        let mut stats = DecodeStats::default();
+        let mut link_types = Vec::new();
+        for p in parts {
+            let s = &p.stats;
+            stats.packets += s.packets;
+            stats.tcp_segments += s.tcp_segments;
+            stats.non_tcp += s.non_tcp;
+            stats.ip_fragments += s.ip_fragments;
+            stats.truncated += s.truncated;
+            stats.undecodable += s.undecodable;
+            stats.unsupported_link += s.unsupported_link;
+            for l in &p.link_types {
+                if !link_types.contains(l) {
+                    link_types.push(*l);
+                }
+            }
+        }
+        CaptureSummary {
+            path: parts
+                .iter()
+                .map(|p| p.path.as_str())
+                .collect::<Vec<_>>()
+                .join("+"),
+            format: parts.first().map_or(Format::Pcap, |p| p.format),
+            gzip: parts.iter().any(|p| p.gzip),
+            link_types,
+            stats,
+            first_ts: parts.iter().filter_map(|p| p.first_ts).min(),
+            last_ts: parts.iter().filter_map(|p| p.last_ts).max(),
+            damage: None,
+        }
+    }
 }
 
 /// A capture's connections are known: the capture itself, and what only the whole tells.
 #[derive(Debug)]
 pub struct CaptureResult {
     pub capture: CaptureSummary,
+    /// With `--merge`, each capture of the timeline (`capture` then sums them).
+    pub parts: Vec<CaptureSummary>,
     /// Every host that held TIME-WAIT: peak at once (with when) and still held at the end.
     pub time_wait: Vec<(IpAddr, TimeWaitHolder)>,
     /// The capture's end: its latest timestamp.
     pub end: Option<Timestamp>,
     /// Connections started.
     pub connections: u64,
-    /// Most connections held in the live table at once.
+    /// Connections retired early because more than `max_connections` were live (CQ006).
+    pub retired: u64,
+    /// Most connections held in the live tables at once (summed over trackers).
     pub peak_live: usize,
     /// The caller asked to stop before the end (for example, its output went away).
     pub stopped: bool,
-}
-
-/// Hands ended connections to the caller until it says stop.
-struct Forward<F> {
-    on_conn: F,
-    stop: bool,
-}
-
-impl<F: FnMut(Connection) -> ControlFlow<()>> ConnSink for Forward<F> {
-    fn ended(&mut self, conn: Connection) {
-        if !self.stop && (self.on_conn)(conn).is_break() {
-            self.stop = true;
-        }
-    }
 }
 
 /// Reads the capture at `path` (or stdin for `-`), calling `on_conn` for every connection as it
 /// ends. Fails only when the input cannot be opened or is not a capture at all.
 pub fn analyze_capture(
     path: &Path,
-    cfg: TcpConfig,
+    opts: impl Into<Options>,
     on_conn: impl FnMut(Connection) -> ControlFlow<()>,
 ) -> Result<CaptureResult, CaptureError> {
     let reader = CaptureReader::open(path)?;
-    Ok(run(path.display().to_string(), reader, cfg, on_conn))
+    Ok(run(
+        path.display().to_string(),
+        reader,
+        opts.into(),
+        on_conn,
+    ))
 }
 
 /// Same as [`analyze_capture`] for a reader that is already open.
 pub fn run(
     name: String,
-    mut reader: CaptureReader,
-    cfg: TcpConfig,
+    reader: CaptureReader,
+    opts: Options,
     on_conn: impl FnMut(Connection) -> ControlFlow<()>,
 ) -> CaptureResult {
-    let mut sink = Forward {
-        on_conn,
-        stop: false,
-    };
-    let mut tracker = Tracker::new(cfg);
-    let mut stats = DecodeStats::default();
-    let mut first_ts = None;
-    let mut last_ts = None;
-    let damage = loop {
-        if sink.stop {
-            break None;
-        }
-        match reader.next_frame() {
-            Ok(Some(frame)) => {
-                first_ts.get_or_insert(frame.ts);
-                last_ts = Some(frame.ts);
-                let d = decode(&frame);
-                stats.count(&d);
-                if let Decoded::Tcp(seg) = &d {
-                    tracker.segment(seg, &mut sink);
-                }
-            }
-            Ok(None) => break None,
-            Err(e) => break Some(e),
-        }
-    };
-    let end = tracker.clock();
-    let connections = tracker.started();
-    let peak_live = tracker.peak_live();
-    let time_wait = tracker.finish(&mut sink);
-    CaptureResult {
-        capture: CaptureSummary {
-            path: name,
-            format: reader.format(),
-            gzip: reader.is_gzip(),
-            link_types: reader.link_types().to_vec(),
-            stats,
-            first_ts,
-            last_ts,
-            damage,
-        },
-        time_wait,
-        end,
-        connections,
-        peak_live,
-        stopped: sink.stop,
-    }
+    let source = Source::new(vec![(name, reader)]);
+    pipeline(source, opts, on_conn)
+}
+
+/// Several captures read as one timeline, merged by timestamp while streaming (tcpdump's
+/// rotated files). Frames are numbered over the merged timeline, as mergecap would.
+pub fn analyze_merged(
+    readers: Vec<(String, CaptureReader)>,
+    opts: Options,
+    on_conn: impl FnMut(Connection) -> ControlFlow<()>,
+) -> CaptureResult {
+    pipeline(Source::new(readers), opts, on_conn)
 }
 
 /// Every connection of a capture, in the order they ended (tests and small tools).
 pub fn connections(
     path: &Path,
-    cfg: TcpConfig,
+    opts: impl Into<Options>,
 ) -> Result<(CaptureResult, Vec<Connection>), CaptureError> {
     let mut all = Vec::new();
-    let res = analyze_capture(path, cfg, |c| {
+    let res = analyze_capture(path, opts, |c| {
         all.push(c);
         ControlFlow::Continue(())
     })?;
     Ok((res, all))
+}
+
+/// One input of the timeline, with what it has shown so far.
+struct Input {
+    name: String,
+    reader: CaptureReader,
+    stats: DecodeStats,
+    first_ts: Option<Timestamp>,
+    last_ts: Option<Timestamp>,
+    damage: Option<CaptureError>,
+    done: bool,
+}
+
+impl Input {
+    /// The next frame, decoded: its time and what it is.
+    fn next(&mut self) -> Option<(Timestamp, Decoded)> {
+        if self.done {
+            return None;
+        }
+        match self.reader.next_frame() {
+            Ok(Some(frame)) => {
+                self.first_ts.get_or_insert(frame.ts);
+                self.last_ts = Some(frame.ts);
+                let d = decode(&frame);
+                self.stats.count(&d);
+                Some((frame.ts, d))
+            }
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                self.damage = Some(e);
+                None
+            }
+        }
+    }
+
+    fn summary(self) -> CaptureSummary {
+        CaptureSummary {
+            path: self.name,
+            format: self.reader.format(),
+            gzip: self.reader.is_gzip(),
+            link_types: self.reader.link_types().to_vec(),
+            stats: self.stats,
+            first_ts: self.first_ts,
+            last_ts: self.last_ts,
+            damage: self.damage,
+        }
+    }
+}
+
+/// The frames of the timeline, in time order across inputs (one input: file order).
+struct Source {
+    inputs: Vec<Input>,
+    /// Next frame of each input: (time, input) → its decoded frame.
+    heads: BinaryHeap<Reverse<(Timestamp, usize)>>,
+    pending: Vec<Option<Decoded>>,
+    frames: u64,
+    progress: Option<indicatif::ProgressBar>,
+}
+
+impl Source {
+    fn new(readers: Vec<(String, CaptureReader)>) -> Source {
+        let inputs: Vec<Input> = readers
+            .into_iter()
+            .map(|(name, reader)| Input {
+                name,
+                reader,
+                stats: DecodeStats::default(),
+                first_ts: None,
+                last_ts: None,
+                damage: None,
+                done: false,
+            })
+            .collect();
+        let n = inputs.len();
+        let mut s = Source {
+            inputs,
+            heads: BinaryHeap::new(),
+            pending: (0..n).map(|_| None).collect(),
+            frames: 0,
+            progress: None,
+        };
+        for i in 0..n {
+            s.refill(i);
+        }
+        s
+    }
+
+    fn refill(&mut self, i: usize) {
+        if let Some((ts, d)) = self.inputs[i].next() {
+            self.pending[i] = Some(d);
+            self.heads.push(Reverse((ts, i)));
+        }
+    }
+
+    /// The next frame of the timeline: its time and what it decoded to, numbered over the
+    /// timeline (the file's own numbering when there is one input).
+    fn next(&mut self) -> Option<(Timestamp, Decoded)> {
+        let Reverse((ts, i)) = self.heads.pop()?;
+        let mut d = self.pending[i].take()?;
+        self.refill(i);
+        self.frames += 1;
+        if let Decoded::Tcp(seg) = &mut d {
+            seg.frame = self.frames;
+        }
+        if self.frames % 65_536 == 0 {
+            if let Some(p) = &self.progress {
+                p.set_position(self.inputs.iter().map(|i| i.reader.bytes_read()).sum());
+            }
+        }
+        Some((ts, d))
+    }
+
+    fn finish(self) -> Vec<CaptureSummary> {
+        if let Some(p) = &self.progress {
+            p.finish_and_clear();
+        }
+        self.inputs.into_iter().map(Input::summary).collect()
+    }
+}
+
+/// Collects what ends during a batch.
+#[derive(Default)]
+struct Batch {
+    ended: Vec<Connection>,
+    time_wait: Vec<TimeWaitEvent>,
+}
+
+impl ConnSink for Batch {
+    fn ended(&mut self, conn: Connection) {
+        self.ended.push(conn);
+    }
+    fn time_wait(&mut self, event: TimeWaitEvent) {
+        self.time_wait.push(event);
+    }
+}
+
+/// What a tracker returns for a batch; its last one carries its totals.
+#[derive(Default)]
+struct BatchResult {
+    batch: Batch,
+    last: bool,
+    totals: Totals,
+}
+
+/// The calling thread's side: hands connections over in a fixed order, replays TIME-WAIT.
+struct Collector<F> {
+    on_conn: F,
+    book: TimeWaitBook,
+    stop: bool,
+    /// Reused from batch to batch: (end, id, index) and the connections by index.
+    order: Vec<(Timestamp, u64, usize)>,
+    slots: Vec<Option<Connection>>,
+}
+
+impl<F: FnMut(Connection) -> ControlFlow<()>> Collector<F> {
+    fn take(&mut self, batch: &mut Batch) {
+        // Sorted as (end, id), moving indices, not connections.
+        self.order.clear();
+        self.order.extend(
+            batch
+                .ended
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.ended_at.unwrap_or_default(), c.id, i)),
+        );
+        self.order.sort_unstable();
+        self.slots.clear();
+        self.slots.extend(batch.ended.drain(..).map(Some));
+        for &(_, _, i) in &self.order {
+            if let Some(c) = self.slots.get_mut(i).and_then(Option::take) {
+                if !self.stop && (self.on_conn)(c).is_break() {
+                    self.stop = true;
+                }
+            }
+        }
+        self.book.apply(&mut batch.time_wait);
+        batch.time_wait.clear();
+    }
+}
+
+fn pipeline(
+    mut source: Source,
+    opts: Options,
+    on_conn: impl FnMut(Connection) -> ControlFlow<()>,
+) -> CaptureResult {
+    source.progress = opts.progress.clone();
+    let mut col = Collector {
+        on_conn,
+        book: TimeWaitBook::default(),
+        stop: false,
+        order: Vec::new(),
+        slots: Vec::new(),
+    };
+    let jobs = opts.jobs.max(1);
+    let (source, end, totals) = if jobs == 1 {
+        run_inline(source, &opts, &mut col)
+    } else {
+        run_sharded(source, &opts, jobs, &mut col)
+    };
+    let parts = source.finish();
+    let capture = if parts.len() == 1 {
+        None
+    } else {
+        Some(CaptureSummary::merged(&parts))
+    };
+    let (capture, parts) = match capture {
+        Some(c) => {
+            let mut c = c;
+            c.damage = None;
+            (c, parts)
+        }
+        None => {
+            let mut parts = parts;
+            match parts.pop() {
+                Some(c) => (c, Vec::new()),
+                None => (CaptureSummary::merged(&[]), Vec::new()),
+            }
+        }
+    };
+    CaptureResult {
+        capture,
+        parts,
+        time_wait: col.book.holders(),
+        end,
+        connections: totals.started,
+        retired: totals.retired,
+        peak_live: totals.peak_live,
+        stopped: col.stop,
+    }
+}
+
+#[derive(Default, Debug)]
+struct Totals {
+    started: u64,
+    retired: u64,
+    peak_live: usize,
+}
+
+/// One tracker on the calling thread, in the same batches as the sharded run.
+fn run_inline<F: FnMut(Connection) -> ControlFlow<()>>(
+    mut source: Source,
+    opts: &Options,
+    col: &mut Collector<F>,
+) -> (Source, Option<Timestamp>, Totals) {
+    let mut tracker = Tracker::new(opts.tcp, opts.max_connections);
+    let mut batch = Batch::default();
+    let mut clock: Option<Timestamp> = None;
+    let mut in_batch = 0;
+    while !col.stop {
+        let Some((ts, d)) = source.next() else { break };
+        let now = clock.map_or(ts, |c| c.max(ts));
+        clock = Some(now);
+        if let Decoded::Tcp(seg) = &d {
+            tracker.segment(seg, now, &mut batch);
+        }
+        in_batch += 1;
+        if in_batch == BATCH {
+            in_batch = 0;
+            tracker.advance(now, &mut batch);
+            col.take(&mut batch);
+        }
+    }
+    let totals = Totals {
+        started: tracker.started(),
+        retired: tracker.retired(),
+        peak_live: tracker.peak_live(),
+    };
+    if let Some(now) = clock {
+        tracker.finish(now, &mut batch);
+    }
+    col.take(&mut batch);
+    (source, clock, totals)
+}
+
+/// What the reader deals to a tracker per batch.
+struct Work {
+    segments: Vec<(TcpSegment, Timestamp)>,
+    /// The clock at the end of the batch.
+    clock: Option<Timestamp>,
+    last: bool,
+}
+
+fn run_sharded<F: FnMut(Connection) -> ControlFlow<()>>(
+    source: Source,
+    opts: &Options,
+    jobs: usize,
+    col: &mut Collector<F>,
+) -> (Source, Option<Timestamp>, Totals) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut work_tx: Vec<SyncSender<Work>> = Vec::with_capacity(jobs);
+    let mut result_rx: Vec<Receiver<BatchResult>> = Vec::with_capacity(jobs);
+    let (recycle_tx, recycle_rx) = sync_channel::<Vec<(TcpSegment, Timestamp)>>(jobs * 8);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let (wtx, wrx) = sync_channel::<Work>(4);
+            let (rtx, rrx) = sync_channel::<BatchResult>(4);
+            work_tx.push(wtx);
+            result_rx.push(rrx);
+            let recycle = recycle_tx.clone();
+            let tcp = opts.tcp;
+            let max = (opts.max_connections / jobs).max(1);
+            scope.spawn(move || tracker_thread(wrx, rtx, recycle, tcp, max));
+        }
+        drop(recycle_tx);
+        let reader_stop = stop.clone();
+        let reader =
+            scope.spawn(move || reader_thread(source, work_tx, recycle_rx, jobs, reader_stop));
+        // This thread collects: batch after batch, every tracker's part, in tracker order.
+        let mut totals = Totals::default();
+        'batches: loop {
+            let mut batch = Batch::default();
+            let mut last = false;
+            for rx in &result_rx {
+                let Ok(mut r) = rx.recv() else {
+                    last = true;
+                    break;
+                };
+                batch.ended.append(&mut r.batch.ended);
+                batch.time_wait.append(&mut r.batch.time_wait);
+                if r.last {
+                    totals.started += r.totals.started;
+                    totals.retired += r.totals.retired;
+                    totals.peak_live += r.totals.peak_live;
+                    last = true;
+                }
+            }
+            col.take(&mut batch);
+            if col.stop {
+                stop.store(true, Ordering::Relaxed);
+            }
+            if last {
+                break 'batches;
+            }
+        }
+        // Drain whatever the trackers still send after a stop.
+        for rx in &result_rx {
+            while rx.recv().is_ok() {}
+        }
+        let (source, clock) = reader
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (source, clock, totals)
+    })
+}
+
+/// Reads and decodes, dealing each segment to its tracker; every tracker gets every batch, with
+/// the clock at its end.
+fn reader_thread(
+    mut source: Source,
+    work: Vec<SyncSender<Work>>,
+    recycle: Receiver<Vec<(TcpSegment, Timestamp)>>,
+    jobs: usize,
+    stop: Arc<AtomicBool>,
+) -> (Source, Option<Timestamp>) {
+    let fresh = |recycle: &Receiver<Vec<(TcpSegment, Timestamp)>>| {
+        recycle
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BATCH / jobs + 64))
+    };
+    let mut bufs: Vec<Vec<(TcpSegment, Timestamp)>> = (0..jobs).map(|_| fresh(&recycle)).collect();
+    let mut clock: Option<Timestamp> = None;
+    let mut in_batch = 0;
+    loop {
+        let next = if stop.load(Ordering::Relaxed) {
+            None
+        } else {
+            source.next()
+        };
+        let done = next.is_none();
+        if let Some((ts, d)) = next {
+            let now = clock.map_or(ts, |c| c.max(ts));
+            clock = Some(now);
+            if let Decoded::Tcp(seg) = d {
+                let shard = FlowKey::new(seg.src, seg.dst).shard(jobs);
+                bufs[shard].push((seg, now));
+            }
+            in_batch += 1;
+        }
+        if in_batch == BATCH || done {
+            in_batch = 0;
+            for (i, tx) in work.iter().enumerate() {
+                let segments = std::mem::replace(&mut bufs[i], fresh(&recycle));
+                if tx
+                    .send(Work {
+                        segments,
+                        clock,
+                        last: done,
+                    })
+                    .is_err()
+                {
+                    return (source, clock);
+                }
+            }
+        }
+        if done {
+            return (source, clock);
+        }
+    }
+}
+
+fn tracker_thread(
+    work: Receiver<Work>,
+    results: SyncSender<BatchResult>,
+    recycle: SyncSender<Vec<(TcpSegment, Timestamp)>>,
+    tcp: TcpConfig,
+    max_live: usize,
+) {
+    let mut tracker = Tracker::new(tcp, max_live);
+    while let Ok(mut w) = work.recv() {
+        let mut batch = Batch::default();
+        for (seg, now) in w.segments.drain(..) {
+            tracker.segment(&seg, now, &mut batch);
+        }
+        let _ = recycle.try_send(w.segments);
+        if let Some(now) = w.clock {
+            tracker.advance(now, &mut batch);
+        }
+        if w.last {
+            let totals = Totals {
+                started: tracker.started(),
+                retired: tracker.retired(),
+                peak_live: tracker.peak_live(),
+            };
+            if let Some(now) = w.clock {
+                tracker.finish(now, &mut batch);
+            }
+            let _ = results.send(BatchResult {
+                batch,
+                last: true,
+                totals,
+            });
+            return;
+        }
+        if results
+            .send(BatchResult {
+                batch,
+                ..BatchResult::default()
+            })
+            .is_err()
+        {
+            return;
+        }
+    }
 }

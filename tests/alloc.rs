@@ -105,7 +105,7 @@ fn connection_tracking_allocates_per_connection_not_per_packet() {
     let res = synack::analyze::run(
         "mem".into(),
         reader,
-        synack::tcp::TcpConfig::default(),
+        synack::analyze::Options::default(),
         |_| {
             ended += 1;
             std::ops::ControlFlow::Continue(())

@@ -1,14 +1,23 @@
 //! Flow tracking: which connection a segment belongs to, when a connection starts and ends, and
-//! who holds TIME-WAIT.
+//! when a side enters and leaves TIME-WAIT.
 //!
 //! Guarantees: a connection is keyed by its 4-tuple without direction; the originator is the
 //! sender of the first SYN (a SYN-ACK seen first makes its sender the responder; a mid-stream
 //! pickup follows Zeek's likely-server-port rule). A SYN with the same ISN is a retransmission of
 //! the same attempt, however long after, even after a RST answered it; a SYN with a new ISN, or
 //! any SYN after the previous connection was established and has finished, starts a new
-//! connection on the same 4-tuple. Timeouts run on capture time only. A connection that has
-//! finished leaves the table 2×MSL after its last segment (so late retransmissions and SYN
-//! retries still find it), and is handed to the sink: memory follows live connections.
+//! connection on the same 4-tuple. Timeouts run on capture time only: the caller passes the
+//! capture's clock (its latest timestamp) with every segment. A connection that has finished
+//! leaves the table 2×MSL after its last segment (so late retransmissions and SYN retries still
+//! find it) and goes to the sink: memory follows live connections. Beyond `max_live` live
+//! connections, the longest idle ones are retired early.
+//!
+//! Everything a tracker does depends only on its own connections and the clock, so the work can
+//! be split by [`FlowKey::shard`] across trackers with the same results.
+
+mod time_wait;
+
+pub use time_wait::{TimeWaitBook, TimeWaitEvent, TimeWaitHolder};
 
 use crate::decode::{Endpoint, TcpSegment};
 use crate::tcp::{Connection, Dir, Opening, State, TcpConfig};
@@ -16,7 +25,7 @@ use crate::time::Timestamp;
 use crate::zeek::zeek_flips_first_packet;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
-use std::net::IpAddr;
+use std::hash::BuildHasher;
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
@@ -35,11 +44,21 @@ impl FlowKey {
             FlowKey { lo: b, hi: a }
         }
     }
+
+    /// Which of `n` trackers this 4-tuple belongs to: both directions, every run, the same.
+    pub fn shard(&self, n: usize) -> usize {
+        if n <= 1 {
+            return 0;
+        }
+        let h = foldhash::fast::FixedState::with_seed(0x5a_c4).hash_one(self);
+        (h % n as u64) as usize
+    }
 }
 
-/// Receives every connection once it has ended (or the capture has).
+/// Receives every connection once it has ended, and every TIME-WAIT entry and exit.
 pub trait ConnSink {
     fn ended(&mut self, conn: Connection);
+    fn time_wait(&mut self, _event: TimeWaitEvent) {}
 }
 
 impl<F: FnMut(Connection)> ConnSink for F {
@@ -48,35 +67,26 @@ impl<F: FnMut(Connection)> ConnSink for F {
     }
 }
 
-/// How many connections one host held in TIME-WAIT.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TimeWaitHolder {
-    pub current: u64,
-    pub peak: u64,
-    pub peak_ts: Option<Timestamp>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum TimerKind {
-    /// Side `Dir`'s 2×MSL is up.
-    TimeWaitEnds(Dir),
+    /// Side `Dir`'s 2×MSL is up (0 orig, 1 resp).
+    TimeWaitEnds(u8),
     /// The connection finished 2×MSL ago: it leaves the table.
     Leave,
 }
 
+/// Timers fire in (time, connection, kind) order: the same whatever else the tracker holds.
 #[derive(Clone, Copy, Debug)]
 struct Timer {
     at: Timestamp,
-    /// Insertion order breaks ties, so expiry is deterministic.
-    seq: u64,
-    key: FlowKey,
     conn: u64,
     kind: TimerKind,
+    key: FlowKey,
 }
 
 impl PartialEq for Timer {
     fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
+        self.cmp(other) == Ordering::Equal
     }
 }
 impl Eq for Timer {}
@@ -87,7 +97,7 @@ impl PartialOrd for Timer {
 }
 impl Ord for Timer {
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
+        (self.at, self.conn, self.kind).cmp(&(other.at, other.conn, other.kind))
     }
 }
 
@@ -98,12 +108,10 @@ struct Live {
     leave_at: Option<Timestamp>,
 }
 
-/// Timers and TIME-WAIT bookkeeping: kept apart from the table so both can be borrowed at once.
+/// Timers: kept apart from the table so both can be borrowed at once.
 struct Books {
     cfg: TcpConfig,
     timers: BinaryHeap<Reverse<Timer>>,
-    timer_seq: u64,
-    time_wait: FastMap<IpAddr, TimeWaitHolder>,
 }
 
 /// The live connection table.
@@ -111,23 +119,24 @@ pub struct Tracker {
     /// Boxed: the map moves small pointers when it grows, not whole connections.
     table: FastMap<FlowKey, Box<Live>>,
     books: Books,
-    clock: Option<Timestamp>,
+    max_live: usize,
     started: u64,
+    retired: u64,
     peak_live: usize,
 }
 
 impl Tracker {
-    pub fn new(cfg: TcpConfig) -> Self {
+    /// A table that holds at most `max_live` live connections.
+    pub fn new(cfg: TcpConfig, max_live: usize) -> Self {
         Tracker {
             table: FastMap::default(),
             books: Books {
                 cfg,
                 timers: BinaryHeap::new(),
-                timer_seq: 0,
-                time_wait: FastMap::default(),
             },
-            clock: None,
+            max_live: max_live.max(1),
             started: 0,
+            retired: 0,
             peak_live: 0,
         }
     }
@@ -135,6 +144,11 @@ impl Tracker {
     /// Connections started so far.
     pub fn started(&self) -> u64 {
         self.started
+    }
+
+    /// Connections retired early because the table was full.
+    pub fn retired(&self) -> u64 {
+        self.retired
     }
 
     /// Connections in the table now (including finished ones waiting out 2×MSL).
@@ -147,31 +161,28 @@ impl Tracker {
         self.peak_live
     }
 
-    /// The capture's clock: the latest timestamp seen (timestamps are not always monotonic).
-    pub fn clock(&self) -> Option<Timestamp> {
-        self.clock
-    }
-
-    /// Feeds one segment; connections that end are handed to `sink`.
-    pub fn segment(&mut self, seg: &TcpSegment, sink: &mut impl ConnSink) {
-        let now = self.clock.map_or(seg.ts, |c| c.max(seg.ts));
-        self.clock = Some(now);
-        run_timers(&mut self.table, &mut self.books, now, sink);
+    /// Feeds one segment at capture clock `now` (the latest timestamp so far, at least
+    /// `seg.ts`); what ends goes to `sink`.
+    pub fn segment(&mut self, seg: &TcpSegment, now: Timestamp, sink: &mut impl ConnSink) {
+        self.advance(now, sink);
         let key = FlowKey::new(seg.src, seg.dst);
         match self.table.get_mut(&key) {
             Some(live) if !starts_new_connection(&live.conn, seg) => {
                 let before = [live.conn.sides[0].state, live.conn.sides[1].state];
                 live.conn.on_segment(seg);
-                self.books.account(&key, &live.conn, before, seg.ts);
+                self.books.account(&key, &live.conn, before, now, sink);
                 self.books.schedule_leave(&key, live);
             }
             _ => {
                 let reused_time_wait = match self.table.remove(&key) {
-                    Some(old) => self.books.supersede(*old, seg.ts, sink),
+                    Some(old) => supersede(*old, now, sink),
                     None => false,
                 };
-                let mut conn = self.books.new_connection(seg);
+                let mut conn = Connection::new_from(seg, self.books.cfg);
                 conn.reused_time_wait = reused_time_wait;
+                let before = [State::Unknown; 2];
+                conn.on_segment(seg);
+                self.books.account(&key, &conn, before, now, sink);
                 self.started += 1;
                 let mut live = Box::new(Live {
                     conn,
@@ -179,52 +190,98 @@ impl Tracker {
                 });
                 self.books.schedule_leave(&key, &mut live);
                 self.table.insert(key, live);
+                if self.table.len() > self.max_live {
+                    self.retire(now, sink);
+                }
                 self.peak_live = self.peak_live.max(self.table.len());
             }
         }
     }
 
-    /// The capture has ended: every connection still in the table ends, in order of first
-    /// appearance. Returns the TIME-WAIT holders (peak and still held at the end).
-    pub fn finish(mut self, sink: &mut impl ConnSink) -> Vec<(IpAddr, TimeWaitHolder)> {
-        if let Some(now) = self.clock {
-            run_timers(&mut self.table, &mut self.books, now, sink);
+    /// Moves the clock to `now`: every timer due fires.
+    pub fn advance(&mut self, now: Timestamp, sink: &mut impl ConnSink) {
+        while let Some(Reverse(t)) = self.books.timers.peek().copied() {
+            if t.at > now {
+                break;
+            }
+            self.books.timers.pop();
+            let Some(live) = self.table.get_mut(&t.key) else {
+                continue;
+            };
+            if live.conn.id != t.conn {
+                continue;
+            }
+            match t.kind {
+                TimerKind::TimeWaitEnds(i) => {
+                    let d = if i == 0 { Dir::Orig } else { Dir::Resp };
+                    // Stale if the FIN was retransmitted (restarting 2×MSL) or TIME-WAIT ended.
+                    if live.conn.time_wait_deadline(d) == Some(t.at) {
+                        live.conn.end_time_wait(d, t.at, false);
+                        sink.time_wait(TimeWaitEvent::exit(
+                            t.at,
+                            live.conn.endpoint(d).addr,
+                            t.conn,
+                        ));
+                    }
+                }
+                TimerKind::Leave => {
+                    if live.leave_at == Some(t.at) {
+                        if let Some(live) = self.table.remove(&t.key) {
+                            hand_over(live.conn, t.at, sink);
+                        }
+                    }
+                }
+            }
         }
-        let mut rest: Vec<Connection> = self.table.drain().map(|(_, l)| l.conn).collect();
-        rest.sort_by_key(|c| c.id);
-        for c in rest {
-            hand_over(c, self.clock, sink);
+    }
+
+    /// The table is over `max_live`: the tenth of it idle the longest leaves now, as it is.
+    fn retire(&mut self, now: Timestamp, sink: &mut impl ConnSink) {
+        let keep = self.max_live - self.max_live / 10;
+        let n = self.table.len().saturating_sub(keep);
+        let mut idle: Vec<(Timestamp, u64, FlowKey)> = self
+            .table
+            .iter()
+            .map(|(k, l)| (l.conn.last_ts, l.conn.id, *k))
+            .collect();
+        if n == 0 || idle.is_empty() {
+            return;
         }
-        let mut holders: Vec<(IpAddr, TimeWaitHolder)> = self.books.time_wait.into_iter().collect();
-        holders.sort_by(|a, b| b.1.peak.cmp(&a.1.peak).then(a.0.cmp(&b.0)));
-        holders
+        idle.select_nth_unstable(n - 1);
+        idle.truncate(n);
+        idle.sort_unstable();
+        for (_, _, key) in idle {
+            if let Some(mut live) = self.table.remove(&key) {
+                live.conn.retired = true;
+                self.retired += 1;
+                for d in [Dir::Orig, Dir::Resp] {
+                    if live.conn.side(d).state == State::TimeWait {
+                        sink.time_wait(TimeWaitEvent::exit(
+                            now,
+                            live.conn.endpoint(d).addr,
+                            live.conn.id,
+                        ));
+                    }
+                }
+                hand_over(live.conn, now, sink);
+            }
+        }
+    }
+
+    /// The capture has ended at `now`: every connection still in the table ends, in order of
+    /// first appearance (sides still in TIME-WAIT stay there).
+    pub fn finish(mut self, now: Timestamp, sink: &mut impl ConnSink) {
+        self.advance(now, sink);
+        // Sorted as boxes: the connections themselves do not move.
+        let mut rest: Vec<Box<Live>> = self.table.drain().map(|(_, l)| l).collect();
+        rest.sort_unstable_by_key(|l| l.conn.id);
+        for l in rest {
+            hand_over(l.conn, now, sink);
+        }
     }
 }
 
 impl Books {
-    fn new_connection(&mut self, seg: &TcpSegment) -> Connection {
-        // The originator sends the first SYN; a SYN-ACK's sender is the responder; a mid-stream
-        // pickup follows Zeek's port heuristic.
-        let f = seg.flags;
-        let flip = if f.syn() && !f.ack() {
-            false
-        } else if f.syn() {
-            true
-        } else {
-            zeek_flips_first_packet(seg)
-        };
-        let (orig, resp) = if flip {
-            (seg.dst, seg.src)
-        } else {
-            (seg.src, seg.dst)
-        };
-        let mut conn = Connection::new(seg, orig, resp, self.cfg);
-        let before = [State::Unknown; 2];
-        conn.on_segment(seg);
-        self.account(&FlowKey::new(orig, resp), &conn, before, seg.ts);
-        conn
-    }
-
     /// Schedules the departure of a connection that has finished: 2×MSL after its last segment.
     fn schedule_leave(&mut self, key: &FlowKey, live: &mut Live) {
         if live.conn.is_finished() {
@@ -239,106 +296,71 @@ impl Books {
     }
 
     fn schedule(&mut self, at: Timestamp, key: FlowKey, conn: u64, kind: TimerKind) {
-        self.timer_seq += 1;
         self.timers.push(Reverse(Timer {
             at,
-            seq: self.timer_seq,
-            key,
             conn,
             kind,
+            key,
         }));
     }
 
-    /// TIME-WAIT bookkeeping after a connection's sides changed from `before`.
-    fn account(&mut self, key: &FlowKey, conn: &Connection, before: [State; 2], now: Timestamp) {
+    /// TIME-WAIT entries and exits after a connection's sides changed from `before`.
+    fn account(
+        &mut self,
+        key: &FlowKey,
+        conn: &Connection,
+        before: [State; 2],
+        now: Timestamp,
+        sink: &mut impl ConnSink,
+    ) {
         for d in [Dir::Orig, Dir::Resp] {
             let (was, is) = (before[d.idx()], conn.side(d).state);
             let host = conn.endpoint(d).addr;
             if is == State::TimeWait {
                 if was != State::TimeWait {
-                    let h = self.time_wait.entry(host).or_default();
-                    h.current += 1;
-                    if h.current > h.peak {
-                        h.peak = h.current;
-                        h.peak_ts = Some(now);
-                    }
+                    sink.time_wait(TimeWaitEvent::enter(now, host, conn.id));
                 }
+                // A new TIME-WAIT, or one a retransmitted FIN restarted just now.
+                let restarted = conn
+                    .side(d)
+                    .time_wait_since
+                    .is_some_and(|t| t >= conn.last_ts);
                 if let Some(at) = conn.time_wait_deadline(d) {
-                    if was != State::TimeWait || conn.side(d).time_wait_since == Some(now) {
-                        self.schedule(at, *key, conn.id, TimerKind::TimeWaitEnds(d));
+                    if was != State::TimeWait || restarted {
+                        self.schedule(at, *key, conn.id, TimerKind::TimeWaitEnds(d.idx() as u8));
                     }
                 }
             } else if was == State::TimeWait {
-                self.leave_time_wait(host);
+                sink.time_wait(TimeWaitEvent::exit(now, host, conn.id));
             }
         }
     }
+}
 
-    fn leave_time_wait(&mut self, host: IpAddr) {
-        if let Some(h) = self.time_wait.get_mut(&host) {
-            h.current = h.current.saturating_sub(1);
+/// The previous connection on a 4-tuple gives way to a new SYN: its TIME-WAIT ends now.
+/// Returns whether it was in TIME-WAIT.
+fn supersede(mut old: Live, now: Timestamp, sink: &mut impl ConnSink) -> bool {
+    let mut was_tw = false;
+    for d in [Dir::Orig, Dir::Resp] {
+        if old.conn.side(d).state == State::TimeWait {
+            was_tw = true;
+            old.conn.end_time_wait(d, now, true);
+            sink.time_wait(TimeWaitEvent::exit(
+                now,
+                old.conn.endpoint(d).addr,
+                old.conn.id,
+            ));
         }
     }
-
-    /// The previous connection on a 4-tuple gives way to a new SYN: its TIME-WAIT ends now.
-    /// Returns whether it was in TIME-WAIT.
-    fn supersede(&mut self, mut old: Live, ts: Timestamp, sink: &mut impl ConnSink) -> bool {
-        let mut was_tw = false;
-        for d in [Dir::Orig, Dir::Resp] {
-            if old.conn.side(d).state == State::TimeWait {
-                was_tw = true;
-                old.conn.end_time_wait(d, ts, true);
-                self.leave_time_wait(old.conn.endpoint(d).addr);
-            }
-        }
-        hand_over(old.conn, Some(ts), sink);
-        was_tw
-    }
+    hand_over(old.conn, now, sink);
+    was_tw
 }
 
 /// A connection leaves the table at `at`: its last inferences settled, it goes to the sink.
-fn hand_over(mut conn: Connection, at: Option<Timestamp>, sink: &mut impl ConnSink) {
-    conn.ended_at = at;
+fn hand_over(mut conn: Connection, at: Timestamp, sink: &mut impl ConnSink) {
+    conn.ended_at = Some(at);
     conn.settle();
     sink.ended(conn);
-}
-
-/// Fires every timer due at or before `now`.
-fn run_timers(
-    table: &mut FastMap<FlowKey, Box<Live>>,
-    books: &mut Books,
-    now: Timestamp,
-    sink: &mut impl ConnSink,
-) {
-    while let Some(Reverse(t)) = books.timers.peek().copied() {
-        if t.at > now {
-            break;
-        }
-        books.timers.pop();
-        let Some(live) = table.get_mut(&t.key) else {
-            continue;
-        };
-        if live.conn.id != t.conn {
-            continue;
-        }
-        match t.kind {
-            TimerKind::TimeWaitEnds(d) => {
-                // Stale if the FIN was retransmitted (restarting 2×MSL) or TIME-WAIT ended.
-                if live.conn.time_wait_deadline(d) == Some(t.at) {
-                    live.conn.end_time_wait(d, t.at, false);
-                    let host = live.conn.endpoint(d).addr;
-                    books.leave_time_wait(host);
-                }
-            }
-            TimerKind::Leave => {
-                if live.leave_at == Some(t.at) {
-                    if let Some(live) = table.remove(&t.key) {
-                        hand_over(live.conn, Some(t.at), sink);
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// Whether `seg` starts a new connection on the 4-tuple of `conn` (port reuse).
@@ -363,5 +385,26 @@ fn starts_new_connection(conn: &Connection, seg: &TcpSegment) -> bool {
         }
         // A SYN-ACK only starts a new connection after the old one finished with another ISN.
         (_, true) => conn.is_finished() && side.isn != Some(seg.seq),
+    }
+}
+
+impl Connection {
+    /// A connection whose first segment is `seg`: the originator sends the first SYN, a
+    /// SYN-ACK's sender is the responder, a mid-stream pickup follows Zeek's port heuristic.
+    pub fn new_from(seg: &TcpSegment, cfg: TcpConfig) -> Connection {
+        let f = seg.flags;
+        let flip = if f.syn() && !f.ack() {
+            false
+        } else if f.syn() {
+            true
+        } else {
+            zeek_flips_first_packet(seg)
+        };
+        let (orig, resp) = if flip {
+            (seg.dst, seg.src)
+        } else {
+            (seg.src, seg.dst)
+        };
+        Connection::new(seg, orig, resp, cfg)
     }
 }

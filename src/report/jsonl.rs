@@ -46,11 +46,18 @@ impl<W: Write> Emitter for JsonlEmitter<W> {
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
-        let mut v = summary.to_json();
-        if let Some(m) = v.as_object_mut() {
-            m.insert("schema".into(), SCHEMA_VERSION.into());
-            m.insert("synack_version".into(), env!("CARGO_PKG_VERSION").into());
+        #[derive(Serialize)]
+        struct Versioned<'a, T: Serialize> {
+            schema: u32,
+            synack_version: &'static str,
+            #[serde(flatten)]
+            summary: &'a T,
         }
+        let v = Versioned {
+            schema: SCHEMA_VERSION,
+            synack_version: env!("CARGO_PKG_VERSION"),
+            summary: &summary.to_json(),
+        };
         self.line("summary", &v)?;
         self.out.flush()
     }

@@ -3,6 +3,7 @@
 use super::record::ConnReport;
 use crate::flow::TimeWaitHolder;
 use crate::tcp::State;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::net::IpAddr;
 
@@ -11,12 +12,56 @@ pub const CONN_STATES: [&str; 13] = [
     "SF", "S0", "S1", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH",
 ];
 
-/// One host that held TIME-WAIT in one capture.
-#[derive(Clone, Debug)]
+/// One host that held TIME-WAIT in one capture (`capture` indexes `Summary::captures`).
+#[derive(Clone, Copy, Debug)]
 pub struct TimeWaitRow {
-    pub capture: String,
+    pub capture: usize,
     pub host: IpAddr,
     pub holder: TimeWaitHolder,
+}
+
+/// `summary.time_wait[]` as CONTRACT.md names it, serialized straight from the rows.
+#[derive(Serialize)]
+struct TimeWaitJson<'a> {
+    host: IpAddr,
+    peak: u64,
+    peak_ts: Option<f64>,
+    at_end: u64,
+    capture: &'a str,
+}
+
+/// The summary as JSON.
+#[derive(Serialize)]
+pub struct SummaryJson<'a> {
+    connections: u64,
+    conn_state: Map<String, Value>,
+    final_state: Value,
+    syn_retransmissions: u64,
+    synack_retransmissions: u64,
+    rst_segments: u64,
+    half_open: u64,
+    time_wait: TimeWaitList<'a>,
+}
+
+/// Serializes the TIME-WAIT rows one by one.
+pub struct TimeWaitList<'a>(&'a Summary);
+
+impl Serialize for TimeWaitList<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let s = self.0;
+        let mut seq = ser.serialize_seq(Some(s.time_wait.len()))?;
+        for t in &s.time_wait {
+            seq.serialize_element(&TimeWaitJson {
+                host: t.host,
+                peak: t.holder.peak,
+                peak_ts: t.holder.peak_ts.map(|x| x.as_secs_f64()),
+                at_end: t.holder.current,
+                capture: s.capture_of(t),
+            })?;
+        }
+        seq.end()
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -32,6 +77,8 @@ pub struct Summary {
     pub rst_segments: u64,
     pub half_open: u64,
     pub time_wait: Vec<TimeWaitRow>,
+    /// The captures the TIME-WAIT rows point into.
+    pub captures: Vec<String>,
 }
 
 fn state_idx(s: State) -> usize {
@@ -58,17 +105,24 @@ impl Summary {
     }
 
     pub fn add_time_wait(&mut self, capture: &str, holders: &[(IpAddr, TimeWaitHolder)]) {
-        for (host, h) in holders {
-            self.time_wait.push(TimeWaitRow {
-                capture: capture.to_string(),
+        let idx = self.captures.len();
+        self.captures.push(capture.to_string());
+        self.time_wait
+            .extend(holders.iter().map(|(host, h)| TimeWaitRow {
+                capture: idx,
                 host: *host,
                 holder: *h,
-            });
-        }
+            }));
     }
 
-    /// CONTRACT.md's `summary` object (zero counts left out).
-    pub fn to_json(&self) -> Value {
+    /// The capture a TIME-WAIT row belongs to.
+    pub fn capture_of(&self, row: &TimeWaitRow) -> &str {
+        self.captures.get(row.capture).map_or("", String::as_str)
+    }
+
+    /// CONTRACT.md's `summary` object (zero counts left out), serialized without building a
+    /// JSON tree: the TIME-WAIT list can hold a row per client host.
+    pub fn to_json(&self) -> SummaryJson<'_> {
         let mut cs = Map::new();
         for (name, n) in CONN_STATES.iter().zip(self.conn_state) {
             if n > 0 {
@@ -84,28 +138,15 @@ impl Summary {
             }
             Value::Object(m)
         };
-        let tw: Vec<Value> = self
-            .time_wait
-            .iter()
-            .map(|t| {
-                json!({
-                    "host": t.host.to_string(),
-                    "peak": t.holder.peak,
-                    "peak_ts": t.holder.peak_ts.map(|x| x.as_secs_f64()),
-                    "at_end": t.holder.current,
-                    "capture": t.capture,
-                })
-            })
-            .collect();
-        json!({
-            "connections": self.connections,
-            "conn_state": cs,
-            "final_state": {"orig": side(0), "resp": side(1)},
-            "syn_retransmissions": self.syn_retransmissions,
-            "synack_retransmissions": self.synack_retransmissions,
-            "rst_segments": self.rst_segments,
-            "half_open": self.half_open,
-            "time_wait": tw,
-        })
+        SummaryJson {
+            connections: self.connections,
+            conn_state: cs,
+            final_state: json!({"orig": side(0), "resp": side(1)}),
+            syn_retransmissions: self.syn_retransmissions,
+            synack_retransmissions: self.synack_retransmissions,
+            rst_segments: self.rst_segments,
+            half_open: self.half_open,
+            time_wait: TimeWaitList(self),
+        }
     }
 }

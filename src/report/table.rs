@@ -216,7 +216,7 @@ impl<W: Write> TableEmitter<W> {
                 Cell::new(h.current).set_alignment(CellAlignment::Right),
             ];
             if several {
-                cells.push(Cell::new(&row.capture));
+                cells.push(Cell::new(s.capture_of(row)));
             }
             t.add_row(cells);
         }

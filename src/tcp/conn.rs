@@ -329,6 +329,8 @@ pub struct Connection {
     /// When the connection left the table: 2×MSL after it finished, when a new SYN reused its
     /// 4-tuple, or the end of the capture. Set by the flow table.
     pub ended_at: Option<Timestamp>,
+    /// The table was full and this connection, idle the longest, was retired before it ended.
+    pub retired: bool,
     /// A side reached ESTABLISHED at some point.
     established: bool,
     cfg: TcpConfig,
@@ -369,6 +371,7 @@ impl Connection {
             zeek: ZeekConn::new(seg, usize::from(seg.src != orig)),
             reused_time_wait: false,
             ended_at: None,
+            retired: false,
             established: false,
             cfg,
         }
