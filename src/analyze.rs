@@ -38,8 +38,8 @@ pub struct Options {
     pub jobs: usize,
     /// Live connections beyond which the longest idle are retired (CQ006).
     pub max_connections: usize,
-    /// Shown on stderr while reading, when the caller wants it.
-    pub progress: Option<indicatif::ProgressBar>,
+    /// A progress bar on stderr while reading, when every input's size is known.
+    pub progress: bool,
 }
 
 impl Default for Options {
@@ -48,7 +48,7 @@ impl Default for Options {
             tcp: TcpConfig::default(),
             jobs: 1,
             max_connections: DEFAULT_MAX_CONNECTIONS,
-            progress: None,
+            progress: false,
         }
     }
 }
@@ -152,10 +152,23 @@ pub struct CaptureResult {
     pub connections: u64,
     /// Connections retired early because more than `max_connections` were live (CQ006).
     pub retired: u64,
+    /// The limit they were retired at.
+    pub max_connections: usize,
     /// Most connections held in the live tables at once (summed over trackers).
     pub peak_live: usize,
     /// The caller asked to stop before the end (for example, its output went away).
     pub stopped: bool,
+}
+
+impl CaptureResult {
+    /// The files read: the parts of a merged timeline, or the one capture.
+    pub fn files(&self) -> &[CaptureSummary] {
+        if self.parts.is_empty() {
+            std::slice::from_ref(&self.capture)
+        } else {
+            &self.parts
+        }
+    }
 }
 
 /// Reads the capture at `path` (or stdin for `-`), calling `on_conn` for every connection as it
@@ -297,6 +310,26 @@ impl Source {
         s
     }
 
+    /// A bar on stderr (hidden when stderr is not a terminal): bytes read of the total,
+    /// packets/s, time left. Only when every input's size is known.
+    fn show_progress(&mut self) {
+        let sizes: Option<Vec<u64>> = self.inputs.iter().map(|i| i.reader.file_size()).collect();
+        let Some(total) = sizes.map(|s| s.iter().sum::<u64>()) else {
+            return;
+        };
+        let style = indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] [{wide_bar}] {bytes}/{total_bytes} {msg} ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            indicatif::ProgressDrawTarget::stderr_with_hz(4),
+        )
+        .with_style(style);
+        self.progress = Some(bar);
+    }
+
     fn refill(&mut self, i: usize) {
         if let Some((ts, d)) = self.inputs[i].next() {
             self.pending[i] = Some(d);
@@ -317,6 +350,8 @@ impl Source {
         if self.frames % 65_536 == 0 {
             if let Some(p) = &self.progress {
                 p.set_position(self.inputs.iter().map(|i| i.reader.bytes_read()).sum());
+                let secs = p.elapsed().as_secs_f64().max(1e-3);
+                p.set_message(format!("{:.0}k packets/s", self.frames as f64 / secs / 1e3));
             }
         }
         Some((ts, d))
@@ -333,12 +368,15 @@ impl Source {
 /// Collects what ends during a batch.
 #[derive(Default)]
 struct Batch {
-    ended: Vec<Connection>,
+    /// Boxed on purpose: the connections left the table in these boxes; sorting and handing
+    /// them over moves pointers, not kilobytes.
+    #[allow(clippy::vec_box)]
+    ended: Vec<Box<Connection>>,
     time_wait: Vec<TimeWaitEvent>,
 }
 
 impl ConnSink for Batch {
-    fn ended(&mut self, conn: Connection) {
+    fn ended(&mut self, conn: Box<Connection>) {
         self.ended.push(conn);
     }
     fn time_wait(&mut self, event: TimeWaitEvent) {
@@ -359,30 +397,17 @@ struct Collector<F> {
     on_conn: F,
     book: TimeWaitBook,
     stop: bool,
-    /// Reused from batch to batch: (end, id, index) and the connections by index.
-    order: Vec<(Timestamp, u64, usize)>,
-    slots: Vec<Option<Connection>>,
 }
 
 impl<F: FnMut(Connection) -> ControlFlow<()>> Collector<F> {
     fn take(&mut self, batch: &mut Batch) {
-        // Sorted as (end, id), moving indices, not connections.
-        self.order.clear();
-        self.order.extend(
-            batch
-                .ended
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (c.ended_at.unwrap_or_default(), c.id, i)),
-        );
-        self.order.sort_unstable();
-        self.slots.clear();
-        self.slots.extend(batch.ended.drain(..).map(Some));
-        for &(_, _, i) in &self.order {
-            if let Some(c) = self.slots.get_mut(i).and_then(Option::take) {
-                if !self.stop && (self.on_conn)(c).is_break() {
-                    self.stop = true;
-                }
+        // Sorted as (end, id); the boxes move, not the connections.
+        batch
+            .ended
+            .sort_unstable_by_key(|c| (c.ended_at.unwrap_or_default(), c.id));
+        for c in batch.ended.drain(..) {
+            if !self.stop && (self.on_conn)(*c).is_break() {
+                self.stop = true;
             }
         }
         self.book.apply(&mut batch.time_wait);
@@ -395,13 +420,13 @@ fn pipeline(
     opts: Options,
     on_conn: impl FnMut(Connection) -> ControlFlow<()>,
 ) -> CaptureResult {
-    source.progress = opts.progress.clone();
+    if opts.progress {
+        source.show_progress();
+    }
     let mut col = Collector {
         on_conn,
         book: TimeWaitBook::default(),
         stop: false,
-        order: Vec::new(),
-        slots: Vec::new(),
     };
     let jobs = opts.jobs.max(1);
     let (source, end, totals) = if jobs == 1 {
@@ -436,6 +461,7 @@ fn pipeline(
         end,
         connections: totals.started,
         retired: totals.retired,
+        max_connections: opts.max_connections,
         peak_live: totals.peak_live,
         stopped: col.stop,
     }
@@ -468,7 +494,7 @@ fn run_inline<F: FnMut(Connection) -> ControlFlow<()>>(
         in_batch += 1;
         if in_batch == BATCH {
             in_batch = 0;
-            tracker.advance(now, &mut batch);
+            tracker.end_batch(now, &mut batch);
             col.take(&mut batch);
         }
     }
@@ -625,7 +651,7 @@ fn tracker_thread(
         }
         let _ = recycle.try_send(w.segments);
         if let Some(now) = w.clock {
-            tracker.advance(now, &mut batch);
+            tracker.end_batch(now, &mut batch);
         }
         if w.last {
             let totals = Totals {

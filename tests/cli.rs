@@ -362,9 +362,19 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn broken_pipe_exits_0_silently() {
+    for format in ["table", "json", "jsonl", "csv", "zeek"] {
+        broken_pipe(&["report", "--format", format]);
+    }
+    for format in ["human", "json", "github", "sarif", "junit"] {
+        broken_pipe(&["lint", "--exit-zero", "--format", format]);
+    }
+}
+
+/// `synack ARGS capture… | head -c 64` exits 0 without a word.
+fn broken_pipe(args: &[&str]) {
     let capture = testdata("kernel/fmt-mixed.pcap");
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("synack"));
-    cmd.arg("report");
+    cmd.args(args);
     for _ in 0..3000 {
         cmd.arg(&capture);
     }
@@ -385,8 +395,8 @@ fn broken_pipe_exits_0_silently() {
         .read_to_string(&mut err)
         .unwrap();
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "stderr: {err}");
-    assert!(err.is_empty(), "silent: {err}");
+    assert_eq!(status.code(), Some(0), "{args:?}: stderr: {err}");
+    assert!(err.is_empty(), "{args:?}: silent: {err}");
     let _ = std::io::stdout().flush();
 }
 

@@ -182,7 +182,6 @@ const ZEEK_DEVIATIONS: &[(&str, &str)] = &[
     ("zeek/teredo.zeek-conn.log", "Zeek's 5 s close/attempt timers split each 4-tuple into several connections where synack keeps one; and Zeek opens the Teredo tunnel (UDP 3544), synack does not (nor does tshark by default)"),
     ("zeek/ssh-client-side-half-duplex.zeek-conn.log", "only the client side was captured: Zeek's 5 s attempt timer ends the S0 attempt and starts a new connection with the later packets; synack keeps one connection (SH)"),
     ("zeek/modbus-and-non-modbus-p502.zeek-conn.log", "after the originator's RST the peer keeps sending; Zeek's 5 s reset timer starts a new connection for those packets, synack keeps them in the reset connection (data after reset)"),
-    ("zeek/retransmit-timeout.zeek-conn.log", "Zeek's timer ends the first connection before the retransmission arrives; synack counts the retransmission in the same connection"),
 ];
 
 /// The other Zeek baselines: scripts printing `history, conn_state` or the final history;

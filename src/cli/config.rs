@@ -2,12 +2,13 @@
 //! types, no strings left to interpret later. Rule settings come from the defaults, then
 //! `synack.toml` (the current directory's, or `--config`), then the command line.
 
-use super::{LintArgs, LintFormat, ReportArgs, ReportFormat, RuleArgs};
+use super::{LintArgs, LintFormat, ReportArgs, ReportFormat, RuleArgs, RunArgs};
 use crate::findings::{RuleConfig, Severity};
 use crate::report::summary::CONN_STATES;
 use crate::report::ConnReport;
 use crate::tcp::{State, TcpConfig};
 use anyhow::{anyhow, bail, Context};
+use std::io::IsTerminal;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -50,6 +51,35 @@ impl ConnFilter {
     }
 }
 
+/// How the captures are read.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    pub merge: bool,
+    /// Tracker threads, at least 1.
+    pub jobs: usize,
+    pub max_connections: usize,
+    /// Show a progress bar: asked for (no `--quiet`), stderr a terminal, not in CI.
+    pub progress: bool,
+}
+
+impl From<&RunArgs> for RunConfig {
+    fn from(a: &RunArgs) -> Self {
+        let jobs = match a.jobs {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        // CI services set CI (GitHub, GitLab, CircleCI, Travis, Buildkite...): logs, not
+        // terminals, even when a pseudo-terminal is attached.
+        let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+        RunConfig {
+            merge: a.merge,
+            jobs,
+            max_connections: a.max_connections,
+            progress: !a.quiet && !in_ci && std::io::stderr().is_terminal(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ReportConfig {
     pub captures: Vec<PathBuf>,
@@ -57,6 +87,7 @@ pub struct ReportConfig {
     pub all: bool,
     pub limit: usize,
     pub filter: ConnFilter,
+    pub run: RunConfig,
     pub tcp: TcpConfig,
     pub rules: RuleConfig,
 }
@@ -67,6 +98,7 @@ pub struct LintConfig {
     pub format: LintFormat,
     pub fail_on: Severity,
     pub exit_zero: bool,
+    pub run: RunConfig,
     pub tcp: TcpConfig,
     pub rules: RuleConfig,
 }
@@ -92,6 +124,9 @@ fn rule_config(a: &RuleArgs) -> anyhow::Result<RuleConfig> {
     if let Some(v) = a.time_wait {
         t.time_wait = v;
     }
+    if let Some(v) = a.idle_timeout {
+        t.idle_timeout = v;
+    }
     if let Some(v) = a.syn_timeout {
         t.syn_timeout = v;
     }
@@ -109,6 +144,9 @@ fn rule_config(a: &RuleArgs) -> anyhow::Result<RuleConfig> {
     }
     if t.time_wait.is_zero() {
         bail!("time_wait (2×MSL) must be longer than 0");
+    }
+    if t.idle_timeout.is_zero() {
+        bail!("idle_timeout must be longer than 0");
     }
     if !a.select.is_empty() {
         cfg.select = a.select.clone();
@@ -161,8 +199,10 @@ impl TryFrom<ReportArgs> for ReportConfig {
             all: a.all,
             limit: a.limit,
             filter,
+            run: RunConfig::from(&a.run),
             tcp: TcpConfig {
                 time_wait: rules.thresholds.time_wait,
+                idle_timeout: rules.thresholds.idle_timeout,
                 transitions: a.transitions,
             },
             rules,
@@ -183,8 +223,10 @@ impl TryFrom<LintArgs> for LintConfig {
             format: a.format,
             fail_on: a.fail_on.map_or(Severity::Warning, Severity::from),
             exit_zero: a.exit_zero,
+            run: RunConfig::from(&a.run),
             tcp: TcpConfig {
                 time_wait: rules.thresholds.time_wait,
+                idle_timeout: rules.thresholds.idle_timeout,
                 transitions: false,
             },
             rules,

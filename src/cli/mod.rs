@@ -3,9 +3,10 @@
 
 mod config;
 
-pub use config::{parse_duration, ConnFilter, LintConfig, ReportConfig};
+pub use config::{parse_duration, ConnFilter, LintConfig, ReportConfig, RunConfig};
 
-use crate::analyze::{analyze_capture, CaptureResult};
+use crate::analyze::{analyze_merged, CaptureResult, Options, DEFAULT_MAX_CONNECTIONS};
+use crate::capture::CaptureReader;
 use crate::findings::{self, all_rules, Checker, Finding, Severity, Verdict};
 use crate::report::{
     ConnReport, CsvEmitter, Emitter, GithubEmitter, HumanEmitter, JsonEmitter, JsonlEmitter,
@@ -71,6 +72,11 @@ pub struct RuleArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub time_wait: Option<Duration>,
 
+    /// An unfinished connection without a segment for this long leaves the table as it is; a
+    /// later segment starts a new connection (Zeek's inactivity timeout) [default: 5m]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub idle_timeout: Option<Duration>,
+
     /// A SYN unanswered this long after its last retransmission is unanswered (HS003) [default: 3s]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub syn_timeout: Option<Duration>,
@@ -90,6 +96,33 @@ pub struct RuleArgs {
     /// HO002 fires after this long in CLOSE-WAIT [default: 5s]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub close_wait_min: Option<Duration>,
+}
+
+/// How captures are read: shared by `report` and `lint`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Read the captures as one timeline, merged by timestamp (tcpdump's rotated -C/-G files)
+    #[arg(long)]
+    pub merge: bool,
+
+    /// Threads tracking connections (0: one per core); the output is the same for every N
+    #[arg(
+        short,
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        env = "SYNACK_JOBS"
+    )]
+    pub jobs: usize,
+
+    /// Live connections held at most; beyond, the longest idle are retired early (CQ006)
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_connections: usize,
+
+    /// No progress bar (it only shows when stderr is a terminal, outside CI)
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +161,9 @@ pub struct ReportArgs {
     pub transitions: bool,
 
     #[command(flatten)]
+    pub run: RunArgs,
+
+    #[command(flatten)]
     pub rules: RuleArgs,
 }
 
@@ -152,6 +188,9 @@ pub struct LintArgs {
     /// Exit 0 even when findings fail the run (errors still exit 2)
     #[arg(long)]
     pub exit_zero: bool,
+
+    #[command(flatten)]
+    pub run: RunArgs,
 
     #[command(flatten)]
     pub rules: RuleArgs,
@@ -271,21 +310,51 @@ trait Handler {
     ) -> io::Result<()>;
 }
 
-/// Reads every capture in turn, handing each connection that ends and each capture once read to
-/// `h`. Unreadable captures are reported on stderr and make the run an error; the others are
-/// still read.
+/// Reads every capture in turn (with `--merge`, all of them as one timeline), handing each
+/// connection that ends and each capture once read to `h`. Unreadable captures are reported on
+/// stderr and make the run an error; the others are still read.
 fn read_captures(
     paths: &[PathBuf],
+    run: &RunConfig,
     tcp: TcpConfig,
     checker: &mut Checker,
     h: &mut dyn Handler,
 ) -> anyhow::Result<ExitStatus> {
     let mut status = ExitStatus::Success;
-    for path in paths {
-        let name = path.display().to_string();
+    let units: Vec<&[PathBuf]> = if run.merge {
+        vec![paths]
+    } else {
+        paths.chunks(1).collect()
+    };
+    for unit in units {
+        let mut readers = Vec::with_capacity(unit.len());
+        for path in unit {
+            let name = path.display().to_string();
+            match CaptureReader::open(path) {
+                Ok(r) => readers.push((name, r)),
+                Err(e) => {
+                    say("error", &name, &e);
+                    status = ExitStatus::Error;
+                }
+            }
+        }
+        if readers.is_empty() {
+            continue;
+        }
+        let name = readers
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join("+");
         checker.begin_capture(&name);
+        let opts = Options {
+            tcp,
+            jobs: run.jobs,
+            max_connections: run.max_connections,
+            progress: run.progress,
+        };
         let mut write_error: Option<io::Error> = None;
-        let result = analyze_capture(path, tcp, |conn| {
+        let result = analyze_merged(readers, opts, |conn| {
             match h.connection(&conn, checker, &name) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => {
@@ -297,29 +366,22 @@ fn read_captures(
         if let Some(e) = write_error {
             return Err(e.into());
         }
-        let result = match result {
-            Ok(r) => r,
-            Err(e) => {
-                say("error", &name, &e);
-                status = ExitStatus::Error;
-                continue;
-            }
-        };
         if result.capture.nothing_decodable() {
             say("error", &name, &unsupported(&result));
             status = ExitStatus::Error;
             continue;
         }
         let mut damaged = false;
-        if let Some(d) = &result.capture.damage {
+        for file in result.files() {
+            let Some(d) = &file.damage else { continue };
             let read = format!(
                 "{d}; analysed the {} whole records before it",
-                result.capture.stats.packets
+                file.stats.packets
             );
             if d.is_cut() {
-                say("warning", &name, &read);
+                say("warning", &file.path, &read);
             } else {
-                say("error", &name, &read);
+                say("error", &file.path, &read);
                 status = ExitStatus::Error;
                 damaged = true;
             }
@@ -391,7 +453,7 @@ fn report(cfg: ReportConfig) -> anyhow::Result<ExitStatus> {
         filter: &cfg.filter,
     };
     let mut checker = Checker::new(cfg.rules.clone());
-    let status = read_captures(&cfg.captures, cfg.tcp, &mut checker, &mut h)?;
+    let status = read_captures(&cfg.captures, &cfg.run, cfg.tcp, &mut checker, &mut h)?;
     h.out.finish(&h.summary)?;
     Ok(status)
 }
@@ -451,7 +513,7 @@ fn lint(cfg: LintConfig) -> anyhow::Result<ExitStatus> {
         failed: false,
     };
     let mut checker = Checker::new(cfg.rules.clone());
-    let status = read_captures(&cfg.captures, cfg.tcp, &mut checker, &mut h)?;
+    let status = read_captures(&cfg.captures, &cfg.run, cfg.tcp, &mut checker, &mut h)?;
     h.out.finish(&Summary::default())?;
     Ok(match status {
         ExitStatus::Error => ExitStatus::Error,

@@ -143,8 +143,27 @@ pub(super) fn check_capture(r: &CaptureResult) -> Vec<Hit> {
             format!("the capture holds no TCP segment ({} packets)", s.packets),
         ));
     }
-    if let Some(d) = &r.capture.damage {
-        out.push(hit(&CQ005, None, r.capture.last_ts, d.to_string()));
+    let merged = r.files().len() > 1;
+    for f in r.files() {
+        if let Some(d) = &f.damage {
+            let msg = if merged {
+                format!("{}: {d}", f.path)
+            } else {
+                d.to_string()
+            };
+            out.push(hit(&CQ005, None, f.last_ts, msg));
+        }
+    }
+    if r.retired > 0 {
+        out.push(hit(
+            &CQ006,
+            None,
+            r.end,
+            format!(
+                "{} connections retired early: more than {} live at once (--max-connections); they are reported as they were when retired",
+                r.retired, r.max_connections
+            ),
+        ));
     }
     out
 }

@@ -24,6 +24,8 @@ pub struct Thresholds {
     pub syn_timeout: Duration,
     /// 2×MSL: how long TIME-WAIT lasts.
     pub time_wait: Duration,
+    /// An unfinished connection idle this long leaves the table (Zeek's inactivity timeout).
+    pub idle_timeout: Duration,
 }
 
 impl Default for Thresholds {
@@ -35,6 +37,7 @@ impl Default for Thresholds {
             close_wait_min: Duration::from_secs(5),
             syn_timeout: Duration::from_secs(3),
             time_wait: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -127,6 +130,9 @@ impl RuleConfig {
         if let Some(DurationValue(v)) = file.time_wait {
             t.time_wait = v;
         }
+        if let Some(DurationValue(v)) = file.idle_timeout {
+            t.idle_timeout = v;
+        }
         if let Some(s) = file.select {
             self.select = s;
         }
@@ -182,6 +188,7 @@ struct FileConfig {
     close_wait_min: Option<DurationValue>,
     syn_timeout: Option<DurationValue>,
     time_wait: Option<DurationValue>,
+    idle_timeout: Option<DurationValue>,
     select: Option<Vec<String>>,
     ignore: Option<Vec<String>>,
     rules: Option<BTreeMap<RuleCode, RuleFileConfig>>,

@@ -93,6 +93,7 @@ syn_flood_window = "2s"
 close_wait_min = 7
 syn_timeout = "500ms"
 time_wait = "30s"
+idle_timeout = "10m"
 ignore = ["CQ"]
 
 [rules.HS001]
@@ -110,6 +111,7 @@ severity = "info"
     assert_eq!(t.close_wait_min, Duration::from_secs(7));
     assert_eq!(t.syn_timeout, Duration::from_millis(500));
     assert_eq!(t.time_wait, Duration::from_secs(30));
+    assert_eq!(t.idle_timeout, Duration::from_secs(600));
     assert_eq!(t.syn_flood_min, 100, "untouched");
     assert_eq!(
         cfg.severity_of(rule("HS001").unwrap()),

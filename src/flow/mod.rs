@@ -24,7 +24,7 @@ use crate::tcp::{Connection, Dir, Opening, State, TcpConfig};
 use crate::time::Timestamp;
 use crate::zeek::zeek_flips_first_packet;
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::hash::BuildHasher;
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -57,12 +57,12 @@ impl FlowKey {
 
 /// Receives every connection once it has ended, and every TIME-WAIT entry and exit.
 pub trait ConnSink {
-    fn ended(&mut self, conn: Connection);
+    fn ended(&mut self, conn: Box<Connection>);
     fn time_wait(&mut self, _event: TimeWaitEvent) {}
 }
 
-impl<F: FnMut(Connection)> ConnSink for F {
-    fn ended(&mut self, conn: Connection) {
+impl<F: FnMut(Box<Connection>)> ConnSink for F {
+    fn ended(&mut self, conn: Box<Connection>) {
         self(conn)
     }
 }
@@ -101,25 +101,63 @@ impl Ord for Timer {
     }
 }
 
-/// A live connection and what the table knows about it.
-struct Live {
-    conn: Connection,
-    /// When it leaves the table, once finished.
-    leave_at: Option<Timestamp>,
+/// Timers in firing order. Every deadline is a segment's time plus 2×MSL, and segments come
+/// (nearly) in time order, so a new timer almost always fires after every pending one: those go
+/// to the back of a queue, O(1) and cache-friendly; the few that do not (a segment earlier than
+/// the clock) go to a heap. The next timer is the earlier of the two fronts.
+#[derive(Default)]
+struct Timers {
+    in_order: VecDeque<Timer>,
+    late: BinaryHeap<Reverse<Timer>>,
+}
+
+impl Timers {
+    fn push(&mut self, t: Timer) {
+        match self.in_order.back() {
+            Some(last) if *last > t => self.late.push(Reverse(t)),
+            _ => self.in_order.push_back(t),
+        }
+    }
+
+    fn peek(&self) -> Option<Timer> {
+        match (self.in_order.front(), self.late.peek()) {
+            (Some(a), Some(Reverse(b))) => Some(*a.min(b)),
+            (Some(a), None) => Some(*a),
+            (None, Some(Reverse(b))) => Some(*b),
+            (None, None) => None,
+        }
+    }
+
+    fn pop(&mut self) -> Option<Timer> {
+        let late_first = match (self.in_order.front(), self.late.peek()) {
+            (Some(a), Some(Reverse(b))) => b < a,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        if late_first {
+            self.late.pop().map(|Reverse(t)| t)
+        } else {
+            self.in_order.pop_front()
+        }
+    }
 }
 
 /// Timers: kept apart from the table so both can be borrowed at once.
 struct Books {
     cfg: TcpConfig,
-    timers: BinaryHeap<Reverse<Timer>>,
+    timers: Timers,
 }
 
 /// The live connection table.
 pub struct Tracker {
-    /// Boxed: the map moves small pointers when it grows, not whole connections.
-    table: FastMap<FlowKey, Box<Live>>,
+    /// Boxed: the map moves small pointers when it grows, and a connection that ends goes to
+    /// the sink in the box it lived in.
+    table: FastMap<FlowKey, Box<Connection>>,
     books: Books,
     max_live: usize,
+    /// When the next idle sweep is due (at a batch end), and its reused list.
+    next_sweep: Option<Timestamp>,
+    expired: Vec<(Timestamp, u64, FlowKey)>,
     started: u64,
     retired: u64,
     peak_live: usize,
@@ -132,9 +170,11 @@ impl Tracker {
             table: FastMap::default(),
             books: Books {
                 cfg,
-                timers: BinaryHeap::new(),
+                timers: Timers::default(),
             },
             max_live: max_live.max(1),
+            next_sweep: None,
+            expired: Vec::new(),
             started: 0,
             retired: 0,
             peak_live: 0,
@@ -166,30 +206,36 @@ impl Tracker {
     pub fn segment(&mut self, seg: &TcpSegment, now: Timestamp, sink: &mut impl ConnSink) {
         self.advance(now, sink);
         let key = FlowKey::new(seg.src, seg.dst);
+        let idle = self.books.cfg.idle_timeout;
         match self.table.get_mut(&key) {
-            Some(live) if !starts_new_connection(&live.conn, seg) => {
-                let before = [live.conn.sides[0].state, live.conn.sides[1].state];
-                live.conn.on_segment(seg);
-                self.books.account(&key, &live.conn, before, now, sink);
-                self.books.schedule_leave(&key, live);
+            Some(conn)
+                if idle_deadline(conn, idle).is_none_or(|d| d > now)
+                    && !starts_new_connection(conn, seg) =>
+            {
+                let before = [conn.sides[0].state, conn.sides[1].state];
+                conn.on_segment(seg);
+                self.books.account(&key, conn, before, now, sink);
+                self.books.schedule_leave(&key, conn);
             }
             _ => {
                 let reused_time_wait = match self.table.remove(&key) {
-                    Some(old) => supersede(*old, now, sink),
+                    Some(old) => match idle_deadline(&old, idle) {
+                        Some(d) if d <= now => {
+                            evict(old, d, now, sink);
+                            false
+                        }
+                        _ => supersede(old, now, sink),
+                    },
                     None => false,
                 };
-                let mut conn = Connection::new_from(seg, self.books.cfg);
+                let mut conn = Box::new(Connection::new_from(seg, self.books.cfg));
                 conn.reused_time_wait = reused_time_wait;
                 let before = [State::Unknown; 2];
                 conn.on_segment(seg);
                 self.books.account(&key, &conn, before, now, sink);
                 self.started += 1;
-                let mut live = Box::new(Live {
-                    conn,
-                    leave_at: None,
-                });
-                self.books.schedule_leave(&key, &mut live);
-                self.table.insert(key, live);
+                self.books.schedule_leave(&key, &mut conn);
+                self.table.insert(key, conn);
                 if self.table.len() > self.max_live {
                     self.retire(now, sink);
                 }
@@ -200,34 +246,30 @@ impl Tracker {
 
     /// Moves the clock to `now`: every timer due fires.
     pub fn advance(&mut self, now: Timestamp, sink: &mut impl ConnSink) {
-        while let Some(Reverse(t)) = self.books.timers.peek().copied() {
+        while let Some(t) = self.books.timers.peek() {
             if t.at > now {
                 break;
             }
             self.books.timers.pop();
-            let Some(live) = self.table.get_mut(&t.key) else {
+            let Some(conn) = self.table.get_mut(&t.key) else {
                 continue;
             };
-            if live.conn.id != t.conn {
+            if conn.id != t.conn {
                 continue;
             }
             match t.kind {
                 TimerKind::TimeWaitEnds(i) => {
                     let d = if i == 0 { Dir::Orig } else { Dir::Resp };
                     // Stale if the FIN was retransmitted (restarting 2×MSL) or TIME-WAIT ended.
-                    if live.conn.time_wait_deadline(d) == Some(t.at) {
-                        live.conn.end_time_wait(d, t.at, false);
-                        sink.time_wait(TimeWaitEvent::exit(
-                            t.at,
-                            live.conn.endpoint(d).addr,
-                            t.conn,
-                        ));
+                    if conn.time_wait_deadline(d) == Some(t.at) {
+                        conn.end_time_wait(d, t.at, false);
+                        sink.time_wait(TimeWaitEvent::exit(t.at, conn.endpoint(d).addr, t.conn));
                     }
                 }
                 TimerKind::Leave => {
-                    if live.leave_at == Some(t.at) {
-                        if let Some(live) = self.table.remove(&t.key) {
-                            hand_over(live.conn, t.at, sink);
+                    if conn.leave_at == Some(t.at) {
+                        if let Some(conn) = self.table.remove(&t.key) {
+                            hand_over(conn, t.at, sink);
                         }
                     }
                 }
@@ -242,7 +284,7 @@ impl Tracker {
         let mut idle: Vec<(Timestamp, u64, FlowKey)> = self
             .table
             .iter()
-            .map(|(k, l)| (l.conn.last_ts, l.conn.id, *k))
+            .map(|(k, c)| (c.last_ts, c.id, *k))
             .collect();
         if n == 0 || idle.is_empty() {
             return;
@@ -251,57 +293,80 @@ impl Tracker {
         idle.truncate(n);
         idle.sort_unstable();
         for (_, _, key) in idle {
-            if let Some(mut live) = self.table.remove(&key) {
-                live.conn.retired = true;
+            if let Some(mut conn) = self.table.remove(&key) {
+                conn.retired = true;
                 self.retired += 1;
-                for d in [Dir::Orig, Dir::Resp] {
-                    if live.conn.side(d).state == State::TimeWait {
-                        sink.time_wait(TimeWaitEvent::exit(
-                            now,
-                            live.conn.endpoint(d).addr,
-                            live.conn.id,
-                        ));
-                    }
-                }
-                hand_over(live.conn, now, sink);
+                evict(conn, now, now, sink);
             }
         }
+    }
+
+    /// The end of a batch of frames at clock `now`: timers due fire, and now and then (every
+    /// tenth of the idle timeout of capture time) connections idle past the idle timeout leave
+    /// the table. Sweeping only here keeps the work the same however it is split: every tracker
+    /// sees the same batch ends and clocks.
+    pub fn end_batch(&mut self, now: Timestamp, sink: &mut impl ConnSink) {
+        self.advance(now, sink);
+        if self.next_sweep.is_none_or(|t| now >= t) {
+            self.sweep_idle(now, sink);
+            self.next_sweep = Some(now.saturating_add(self.books.cfg.idle_timeout / 10));
+        }
+    }
+
+    /// Every unfinished connection idle past the idle timeout leaves, ended at its deadline (a
+    /// segment arriving for one before the sweep finds it already gone: see `segment`).
+    fn sweep_idle(&mut self, now: Timestamp, sink: &mut impl ConnSink) {
+        let idle = self.books.cfg.idle_timeout;
+        let mut expired = std::mem::take(&mut self.expired);
+        expired.extend(self.table.iter().filter_map(|(k, c)| {
+            idle_deadline(c, idle)
+                .filter(|d| *d <= now)
+                .map(|d| (d, c.id, *k))
+        }));
+        expired.sort_unstable();
+        for (deadline, _, key) in expired.drain(..) {
+            if let Some(conn) = self.table.remove(&key) {
+                evict(conn, deadline, now, sink);
+            }
+        }
+        self.expired = expired;
     }
 
     /// The capture has ended at `now`: every connection still in the table ends, in order of
     /// first appearance (sides still in TIME-WAIT stay there).
     pub fn finish(mut self, now: Timestamp, sink: &mut impl ConnSink) {
         self.advance(now, sink);
+        self.sweep_idle(now, sink);
         // Sorted as boxes: the connections themselves do not move.
-        let mut rest: Vec<Box<Live>> = self.table.drain().map(|(_, l)| l).collect();
-        rest.sort_unstable_by_key(|l| l.conn.id);
-        for l in rest {
-            hand_over(l.conn, now, sink);
+        let mut rest: Vec<Box<Connection>> = self.table.drain().map(|(_, c)| c).collect();
+        rest.sort_unstable_by_key(|c| c.id);
+        for c in rest {
+            hand_over(c, now, sink);
         }
     }
 }
 
 impl Books {
     /// Schedules the departure of a connection that has finished: 2×MSL after its last segment.
-    fn schedule_leave(&mut self, key: &FlowKey, live: &mut Live) {
-        if live.conn.is_finished() {
-            let at = live.conn.last_ts.saturating_add(self.cfg.time_wait);
-            if live.leave_at != Some(at) {
-                live.leave_at = Some(at);
-                self.schedule(at, *key, live.conn.id, TimerKind::Leave);
+    fn schedule_leave(&mut self, key: &FlowKey, conn: &mut Connection) {
+        if conn.is_finished() {
+            let at = conn.last_ts.saturating_add(self.cfg.time_wait);
+            if conn.leave_at != Some(at) {
+                conn.leave_at = Some(at);
+                self.schedule(at, *key, conn.id, TimerKind::Leave);
             }
         } else {
-            live.leave_at = None;
+            conn.leave_at = None;
         }
     }
 
     fn schedule(&mut self, at: Timestamp, key: FlowKey, conn: u64, kind: TimerKind) {
-        self.timers.push(Reverse(Timer {
+        self.timers.push(Timer {
             at,
             conn,
             kind,
             key,
-        }));
+        });
     }
 
     /// TIME-WAIT entries and exits after a connection's sides changed from `before`.
@@ -339,25 +404,40 @@ impl Books {
 
 /// The previous connection on a 4-tuple gives way to a new SYN: its TIME-WAIT ends now.
 /// Returns whether it was in TIME-WAIT.
-fn supersede(mut old: Live, now: Timestamp, sink: &mut impl ConnSink) -> bool {
+fn supersede(mut old: Box<Connection>, now: Timestamp, sink: &mut impl ConnSink) -> bool {
     let mut was_tw = false;
     for d in [Dir::Orig, Dir::Resp] {
-        if old.conn.side(d).state == State::TimeWait {
+        if old.side(d).state == State::TimeWait {
             was_tw = true;
-            old.conn.end_time_wait(d, now, true);
-            sink.time_wait(TimeWaitEvent::exit(
-                now,
-                old.conn.endpoint(d).addr,
-                old.conn.id,
-            ));
+            old.end_time_wait(d, now, true);
+            sink.time_wait(TimeWaitEvent::exit(now, old.endpoint(d).addr, old.id));
         }
     }
-    hand_over(old.conn, now, sink);
+    hand_over(old, now, sink);
     was_tw
 }
 
+/// When an unfinished connection goes idle: `idle` after its last segment. None once finished
+/// (2×MSL then takes it).
+fn idle_deadline(conn: &Connection, idle: std::time::Duration) -> Option<Timestamp> {
+    conn.leave_at
+        .is_none()
+        .then(|| conn.last_ts.saturating_add(idle))
+}
+
+/// A connection leaves the table before it finished (idle, or the table full), ended at
+/// `ended`, noticed at `now`: sides in TIME-WAIT leave the TIME-WAIT count with it.
+fn evict(conn: Box<Connection>, ended: Timestamp, now: Timestamp, sink: &mut impl ConnSink) {
+    for d in [Dir::Orig, Dir::Resp] {
+        if conn.side(d).state == State::TimeWait {
+            sink.time_wait(TimeWaitEvent::exit(now, conn.endpoint(d).addr, conn.id));
+        }
+    }
+    hand_over(conn, ended, sink);
+}
+
 /// A connection leaves the table at `at`: its last inferences settled, it goes to the sink.
-fn hand_over(mut conn: Connection, at: Timestamp, sink: &mut impl ConnSink) {
+fn hand_over(mut conn: Box<Connection>, at: Timestamp, sink: &mut impl ConnSink) {
     conn.ended_at = Some(at);
     conn.settle();
     sink.ended(conn);

@@ -51,7 +51,7 @@ impl<W: Write> CsvEmitter<W> {
     fn header(&mut self) -> io::Result<()> {
         if !self.header {
             self.header = true;
-            self.out.write_record(HEADER)?;
+            self.out.write_record(HEADER).map_err(io_error)?;
         }
         Ok(())
     }
@@ -94,7 +94,7 @@ impl<W: Write> Emitter for CsvEmitter<W> {
             c.midstream.to_string(),
             c.reused_time_wait.to_string(),
         ];
-        self.out.write_record(&row)?;
+        self.out.write_record(&row).map_err(io_error)?;
         Ok(())
     }
 
@@ -105,5 +105,13 @@ impl<W: Write> Emitter for CsvEmitter<W> {
     fn finish(&mut self, _: &Summary) -> io::Result<()> {
         self.header()?;
         self.out.flush()
+    }
+}
+
+/// csv's own error back to the I/O error under it, so a closed pipe stays a closed pipe.
+fn io_error(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
     }
 }

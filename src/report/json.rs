@@ -28,8 +28,14 @@ pub struct CaptureJson<'a> {
     pub ip_fragments: u64,
     /// Added: where and why reading stopped early, when it did.
     pub damage: Option<DamageJson>,
-    /// Added: TCP connections in the capture (before any filter).
-    pub connections: u64,
+    /// Added: TCP connections in the capture (before any filter); not for the files of a merged
+    /// timeline, whose connections span them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connections: Option<u64>,
+    /// Added, with `--merge`: each file of the timeline (the object itself sums them, its
+    /// `path` joins theirs with `+`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<CaptureJson<'a>>,
 }
 
 #[derive(Serialize)]
@@ -41,7 +47,7 @@ pub struct DamageJson {
 }
 
 impl<'a> CaptureJson<'a> {
-    pub fn new(c: &'a CaptureSummary, connections: u64) -> Self {
+    pub fn new(c: &'a CaptureSummary, connections: Option<u64>) -> Self {
         CaptureJson {
             path: &c.path,
             format: c.format.to_string(),
@@ -62,7 +68,18 @@ impl<'a> CaptureJson<'a> {
                 message: d.to_string(),
             }),
             connections,
+            files: Vec::new(),
         }
+    }
+
+    /// A capture's object; a merged timeline's lists its files.
+    pub fn of(r: &'a CaptureResult) -> Self {
+        let mut c = CaptureJson::new(&r.capture, Some(r.connections));
+        if !r.parts.is_empty() {
+            c.complete = r.parts.iter().all(CaptureSummary::complete);
+            c.files = r.parts.iter().map(|p| CaptureJson::new(p, None)).collect();
+        }
+        c
     }
 }
 
@@ -123,8 +140,7 @@ impl<W: Write> Emitter for JsonEmitter<W> {
 
     fn capture(&mut self, c: &CaptureResult, _: Option<&Verdict>) -> io::Result<()> {
         self.start()?;
-        self.captures
-            .push(compact(&CaptureJson::new(&c.capture, c.connections))?);
+        self.captures.push(compact(&CaptureJson::of(c))?);
         Ok(())
     }
 

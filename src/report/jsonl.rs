@@ -25,7 +25,7 @@ impl<W: Write> JsonlEmitter<W> {
     }
 
     fn line<T: Serialize>(&mut self, ty: &'static str, inner: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, &Tagged { ty, inner }).map_err(io::Error::other)?;
+        serde_json::to_writer(&mut self.out, &Tagged { ty, inner })?;
         self.out.write_all(b"\n")
     }
 }
@@ -40,7 +40,7 @@ impl<W: Write> Emitter for JsonlEmitter<W> {
     }
 
     fn capture(&mut self, c: &CaptureResult, _: Option<&Verdict>) -> io::Result<()> {
-        self.line("capture", &CaptureJson::new(&c.capture, c.connections))?;
+        self.line("capture", &CaptureJson::of(c))?;
         // A consumer reading the stream live sees each capture as soon as it is done.
         self.out.flush()
     }

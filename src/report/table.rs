@@ -118,7 +118,17 @@ impl<W: Write> TableEmitter<W> {
             ("Duration", duration),
             ("Connections", c.connections.to_string()),
         ];
-        if let Some(d) = &cap.damage {
+        if !c.parts.is_empty() {
+            let files: Vec<String> = c
+                .parts
+                .iter()
+                .map(|p| format!("{} ({} packets)", p.path, p.stats.packets))
+                .collect();
+            rows.push(("Merged", files.join("\n")));
+        }
+        let merged = !c.parts.is_empty();
+        for f in c.files() {
+            let Some(d) = &f.damage else { continue };
             let what = if d.is_cut() {
                 "no: ends mid-record"
             } else {
@@ -128,7 +138,21 @@ impl<W: Write> TableEmitter<W> {
                 .offset
                 .map(|o| format!(" at byte {o}"))
                 .unwrap_or_default();
-            rows.push(("Complete", format!("{what}{at}")));
+            let file = if merged {
+                format!("{}: ", f.path)
+            } else {
+                String::new()
+            };
+            rows.push(("Complete", format!("{file}{what}{at}")));
+        }
+        if c.retired > 0 {
+            rows.push((
+                "Retired early",
+                format!(
+                    "{} (over --max-connections {})",
+                    c.retired, c.max_connections
+                ),
+            ));
         }
         for (k, v) in rows {
             t.add_row(vec![Cell::new(k), Cell::new(v)]);

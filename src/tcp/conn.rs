@@ -267,6 +267,9 @@ pub struct TcpConfig {
     pub time_wait: Duration,
     /// Record every state change.
     pub transitions: bool,
+    /// An unfinished connection without a segment for this long leaves the table as it is
+    /// (Zeek's `tcp_inactivity_timeout`, 5 min); a later segment starts a new connection.
+    pub idle_timeout: Duration,
 }
 
 impl Default for TcpConfig {
@@ -274,6 +277,7 @@ impl Default for TcpConfig {
         TcpConfig {
             time_wait: Duration::from_secs(60),
             transitions: false,
+            idle_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -331,6 +335,8 @@ pub struct Connection {
     pub ended_at: Option<Timestamp>,
     /// The table was full and this connection, idle the longest, was retired before it ended.
     pub retired: bool,
+    /// When it is due to leave the table, once finished (the flow table's bookkeeping).
+    pub(crate) leave_at: Option<Timestamp>,
     /// A side reached ESTABLISHED at some point.
     established: bool,
     cfg: TcpConfig,
@@ -372,6 +378,7 @@ impl Connection {
             reused_time_wait: false,
             ended_at: None,
             retired: false,
+            leave_at: None,
             established: false,
             cfg,
         }

@@ -70,7 +70,7 @@ impl<W: Write> Emitter for LintJsonEmitter<W> {
             "captures": self.captures,
             "findings": self.findings,
         });
-        serde_json::to_writer_pretty(&mut self.out, &doc).map_err(io::Error::other)?;
+        serde_json::to_writer_pretty(&mut self.out, &doc)?;
         writeln!(self.out)?;
         self.out.flush()
     }

@@ -122,7 +122,7 @@ impl<W: Write> Emitter for SarifEmitter<W> {
                 "results": self.results,
             }],
         });
-        serde_json::to_writer_pretty(&mut self.out, &doc).map_err(io::Error::other)?;
+        serde_json::to_writer_pretty(&mut self.out, &doc)?;
         writeln!(self.out)?;
         self.out.flush()
     }
