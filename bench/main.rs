@@ -3,16 +3,18 @@
 //!
 //! ```text
 //! synack-bench gen --size 300M --out bench/out/300M.pcap [--format pcapng] [--seed 1] [--live 2000]
-//! synack-bench run bench/out/300M.pcap [--repeat 3]
+//! synack-bench run bench/out/300M.pcap [--repeat 3] [--jobs 2] [--external-repeat 1]
 //! ```
 
 mod gen;
 mod measure;
+mod spawn;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use spawn::{Measured, Variant};
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -45,13 +47,36 @@ enum Cmd {
         #[arg(long, default_value_t = 170.0)]
         rate: f64,
     },
-    /// Time the parse floor and synack's read+decode path on a capture
+    /// Time the parse floor, synack and (where installed) tshark and tcptrace on a capture, side
+    /// by side: each variant a process of its own, measured from outside
     Run {
         capture: PathBuf,
-        /// Runs of each variant (interleaved); the median is reported
+        /// Runs of each synack variant and of the floor (interleaved); medians are reported
         #[arg(long, default_value_t = 3)]
         repeat: usize,
+        /// Threads for the `--jobs` variants [default: one per core]
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Runs of tshark and tcptrace (each takes tens of seconds per GB; 0 skips them)
+        #[arg(long, default_value_t = 1)]
+        external_repeat: usize,
     },
+    /// One stage in this process (what `run` spawns): the floor, synack's read+decode, or its
+    /// tracking without a report
+    Stage {
+        #[arg(value_enum)]
+        stage: Stage,
+        capture: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Stage {
+    Floor,
+    Decode,
+    Track,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -73,9 +98,131 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .map_err(|e| format!("{s}: {e}"))
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
+fn median<T: Ord + Copy>(mut v: Vec<T>) -> T {
     v.sort();
     v[v.len() / 2]
+}
+
+/// The variants, run interleaved `repeat` times (externals `external_repeat` times), then the
+/// table of medians.
+fn run(capture: &Path, repeat: usize, jobs: Option<usize>, external_repeat: usize) {
+    let size = std::fs::metadata(capture).expect("capture").len();
+    let exe = std::env::current_exe().expect("own path");
+    let synack = exe.with_file_name(format!("synack{}", std::env::consts::EXE_SUFFIX));
+    if !synack.is_file() {
+        eprintln!(
+            "synack-bench: {} not found: build both binaries first (cargo build --release)",
+            synack.display()
+        );
+        std::process::exit(2);
+    }
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let cap = capture.to_str().expect("a UTF-8 path");
+    // Counts the packets, and warms the page cache so every variant reads from memory.
+    let packets = measure::floor(capture).packets;
+    let j = jobs.to_string();
+    let stage = |name: &str, args: &[&str]| {
+        let mut a = vec!["stage"];
+        a.extend_from_slice(args);
+        a.push(cap);
+        Variant::new(name, &exe, &a)
+    };
+    let mut ours = vec![
+        stage("floor (pcap-parser + etherparse)", &["floor"]),
+        stage("synack read+decode", &["decode"]),
+        stage("synack tracking, no report", &["track"]),
+        Variant::new(
+            "synack report --format json",
+            &synack,
+            &["report", "--format", "json", cap],
+        ),
+        Variant::new("synack report (table)", &synack, &["report", cap]),
+        Variant::new("synack lint", &synack, &["lint", cap]).ok_codes(&[0, 1]),
+    ];
+    if jobs > 1 {
+        ours.push(Variant::new(
+            &format!("synack report --format json -j {jobs}"),
+            &synack,
+            &["report", "--format", "json", "--jobs", &j, cap],
+        ));
+        ours.push(
+            Variant::new(
+                &format!("synack lint -j {jobs}"),
+                &synack,
+                &["lint", "--jobs", &j, cap],
+            )
+            .ok_codes(&[0, 1]),
+        );
+    }
+    let mut external = Vec::new();
+    if external_repeat > 0 {
+        if let Some(p) = spawn::installed("tshark", "--version") {
+            external.push(Variant::new(
+                "tshark -q -z conv,tcp",
+                p,
+                &["-q", "-z", "conv,tcp", "-r", cap],
+            ));
+        }
+        if let Some(p) = spawn::installed("tcptrace", "-v") {
+            external.push(Variant::new("tcptrace -n -l", p, &["-n", "-l", cap]));
+        }
+    }
+    let mut results: Vec<Vec<Measured>> = vec![Vec::new(); ours.len() + external.len()];
+    for round in 0..repeat.max(external_repeat) {
+        let todo = ours.iter().enumerate().filter(|_| round < repeat).chain(
+            external
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (ours.len() + i, v))
+                .filter(|_| round < external_repeat),
+        );
+        for (i, v) in todo {
+            match v.run() {
+                Ok(m) => results[i].push(m),
+                Err(e) => {
+                    eprintln!("synack-bench: {e}");
+                    std::process::exit(2);
+                }
+            }
+        }
+    }
+    let mb = size as f64 / 1e6;
+    println!(
+        "capture: {} ({:.0} MB, {} packets); {} on {} cores; medians of {repeat} runs (tshark, tcptrace: {external_repeat})",
+        capture.display(),
+        mb,
+        packets,
+        std::env::consts::OS,
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    );
+    println!(
+        "{:<36} {:>8} {:>11} {:>7} {:>9} {:>8} {:>8}",
+        "variant", "wall s", "packets/s", "MB/s", "peak RSS", "× floor", "× RSS"
+    );
+    let all: Vec<&Variant> = ours.iter().chain(external.iter()).collect();
+    let stats: Vec<(Duration, u64)> = results
+        .iter()
+        .map(|r| {
+            (
+                median(r.iter().map(|m| m.wall).collect()),
+                median(r.iter().map(|m| m.max_rss).collect()),
+            )
+        })
+        .collect();
+    let (floor_t, floor_rss) = stats[0];
+    for (v, (t, rss)) in all.iter().zip(&stats) {
+        let s = t.as_secs_f64();
+        println!(
+            "{:<36} {:>8.3} {:>11.0} {:>7.0} {:>6.0} MB {:>8.2} {:>8.1}",
+            v.name,
+            s,
+            packets as f64 / s,
+            mb / s,
+            *rss as f64 / 1e6,
+            s / floor_t.as_secs_f64(),
+            *rss as f64 / floor_rss.max(1) as f64,
+        );
+    }
 }
 
 fn main() {
@@ -112,47 +259,23 @@ fn main() {
                 st.connections
             );
         }
-        Cmd::Run { capture, repeat } => {
-            let size = std::fs::metadata(&capture).expect("capture").len();
-            // Warm the page cache so every variant reads from memory.
-            let _ = measure::floor(&capture);
-            let (mut floor, mut ours) = (Vec::new(), Vec::new());
-            let mut packets = 0;
-            for _ in 0..repeat.max(1) {
-                let f = measure::floor(&capture);
-                let o = measure::read_and_decode(&capture);
-                assert_eq!(f.packets, o.packets, "both loops must see every packet");
-                packets = f.packets;
-                floor.push(f.elapsed);
-                ours.push(o.elapsed);
-            }
-            let (f, o) = (median(floor), median(ours));
-            let mb = size as f64 / 1e6;
-            println!(
-                "capture: {} ({:.0} MB, {} packets), median of {} runs",
-                capture.display(),
-                mb,
-                packets,
-                repeat.max(1)
-            );
-            println!(
-                "{:<34} {:>9} {:>12} {:>9} {:>8}",
-                "variant", "wall s", "packets/s", "MB/s", "× floor"
-            );
-            for (name, d) in [
-                ("floor (pcap-parser + etherparse)", f),
-                ("synack read+decode", o),
-            ] {
-                let s = d.as_secs_f64();
-                println!(
-                    "{:<34} {:>9.3} {:>12.0} {:>9.0} {:>8.2}",
-                    name,
-                    s,
-                    packets as f64 / s,
-                    mb / s,
-                    s / f.as_secs_f64()
-                );
-            }
+        Cmd::Stage {
+            stage,
+            capture,
+            jobs,
+        } => {
+            let r = match stage {
+                Stage::Floor => measure::floor(&capture),
+                Stage::Decode => measure::read_and_decode(&capture),
+                Stage::Track => measure::track(&capture, jobs),
+            };
+            println!("{} packets in {:.3} s", r.packets, r.elapsed.as_secs_f64());
         }
+        Cmd::Run {
+            capture,
+            repeat,
+            jobs,
+            external_repeat,
+        } => run(&capture, repeat.max(1), jobs, external_repeat),
     }
 }

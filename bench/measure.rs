@@ -70,3 +70,24 @@ pub fn read_and_decode(path: &Path) -> Run {
         elapsed: start.elapsed(),
     }
 }
+
+/// synack's whole pipeline, connections tracked and dropped as they end: no report.
+pub fn track(path: &Path, jobs: usize) -> Run {
+    let start = Instant::now();
+    let opts = synack::analyze::Options {
+        jobs,
+        ..Default::default()
+    };
+    let mut ended = 0u64;
+    let res = synack::analyze::analyze_capture(path, opts, |c| {
+        ended += 1;
+        black_box(&c);
+        std::ops::ControlFlow::Continue(())
+    })
+    .expect("open capture");
+    black_box(ended);
+    Run {
+        packets: res.capture.stats.packets,
+        elapsed: start.elapsed(),
+    }
+}

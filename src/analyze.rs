@@ -474,6 +474,31 @@ struct Totals {
     peak_live: usize,
 }
 
+/// A batch's TCP segments for one tracker, each with the clock at it.
+type Segments = Vec<(TcpSegment, Timestamp)>;
+
+/// Reads the next batch of frames, dealing each TCP segment, with the clock at it, to its
+/// shard's list. False once the source is exhausted (this batch may still hold frames).
+fn fill(source: &mut Source, clock: &mut Option<Timestamp>, shards: &mut [Segments]) -> bool {
+    let n = shards.len();
+    for _ in 0..BATCH {
+        let Some((ts, d)) = source.next() else {
+            return false;
+        };
+        let now = clock.map_or(ts, |c| c.max(ts));
+        *clock = Some(now);
+        if let Decoded::Tcp(seg) = d {
+            let shard = if n == 1 {
+                0
+            } else {
+                FlowKey::new(seg.src, seg.dst).shard(n)
+            };
+            shards[shard].push((seg, now));
+        }
+    }
+    true
+}
+
 /// One tracker on the calling thread, in the same batches as the sharded run.
 fn run_inline<F: FnMut(Connection) -> ControlFlow<()>>(
     mut source: Source,
@@ -483,20 +508,19 @@ fn run_inline<F: FnMut(Connection) -> ControlFlow<()>>(
     let mut tracker = Tracker::new(opts.tcp, opts.max_connections);
     let mut batch = Batch::default();
     let mut clock: Option<Timestamp> = None;
-    let mut in_batch = 0;
-    while !col.stop {
-        let Some((ts, d)) = source.next() else { break };
-        let now = clock.map_or(ts, |c| c.max(ts));
-        clock = Some(now);
-        if let Decoded::Tcp(seg) = &d {
-            tracker.segment(seg, now, &mut batch);
-        }
-        in_batch += 1;
-        if in_batch == BATCH {
-            in_batch = 0;
+    let mut segs = [Segments::with_capacity(BATCH)];
+    loop {
+        let more = fill(&mut source, &mut clock, &mut segs);
+        tracker.segments(&segs[0], &mut batch);
+        segs[0].clear();
+        if let Some(now) = clock {
             tracker.end_batch(now, &mut batch);
-            col.take(&mut batch);
         }
+        // The last batch is handed over with what `finish` adds, as a tracker thread does.
+        if !more || col.stop {
+            break;
+        }
+        col.take(&mut batch);
     }
     let totals = Totals {
         started: tracker.started(),
@@ -512,7 +536,7 @@ fn run_inline<F: FnMut(Connection) -> ControlFlow<()>>(
 
 /// What the reader deals to a tracker per batch.
 struct Work {
-    segments: Vec<(TcpSegment, Timestamp)>,
+    segments: Segments,
     /// The clock at the end of the batch.
     clock: Option<Timestamp>,
     last: bool,
@@ -527,7 +551,7 @@ fn run_sharded<F: FnMut(Connection) -> ControlFlow<()>>(
     let stop = Arc::new(AtomicBool::new(false));
     let mut work_tx: Vec<SyncSender<Work>> = Vec::with_capacity(jobs);
     let mut result_rx: Vec<Receiver<BatchResult>> = Vec::with_capacity(jobs);
-    let (recycle_tx, recycle_rx) = sync_channel::<Vec<(TcpSegment, Timestamp)>>(jobs * 8);
+    let (recycle_tx, recycle_rx) = sync_channel::<Segments>(jobs * 8);
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let (wtx, wrx) = sync_channel::<Work>(4);
@@ -586,51 +610,33 @@ fn run_sharded<F: FnMut(Connection) -> ControlFlow<()>>(
 fn reader_thread(
     mut source: Source,
     work: Vec<SyncSender<Work>>,
-    recycle: Receiver<Vec<(TcpSegment, Timestamp)>>,
+    recycle: Receiver<Segments>,
     jobs: usize,
     stop: Arc<AtomicBool>,
 ) -> (Source, Option<Timestamp>) {
-    let fresh = |recycle: &Receiver<Vec<(TcpSegment, Timestamp)>>| {
+    let fresh = |recycle: &Receiver<Segments>| {
         recycle
             .try_recv()
             .unwrap_or_else(|_| Vec::with_capacity(BATCH / jobs + 64))
     };
-    let mut bufs: Vec<Vec<(TcpSegment, Timestamp)>> = (0..jobs).map(|_| fresh(&recycle)).collect();
+    let mut bufs: Vec<Segments> = (0..jobs).map(|_| fresh(&recycle)).collect();
     let mut clock: Option<Timestamp> = None;
-    let mut in_batch = 0;
     loop {
-        let next = if stop.load(Ordering::Relaxed) {
-            None
-        } else {
-            source.next()
-        };
-        let done = next.is_none();
-        if let Some((ts, d)) = next {
-            let now = clock.map_or(ts, |c| c.max(ts));
-            clock = Some(now);
-            if let Decoded::Tcp(seg) = d {
-                let shard = FlowKey::new(seg.src, seg.dst).shard(jobs);
-                bufs[shard].push((seg, now));
-            }
-            in_batch += 1;
-        }
-        if in_batch == BATCH || done {
-            in_batch = 0;
-            for (i, tx) in work.iter().enumerate() {
-                let segments = std::mem::replace(&mut bufs[i], fresh(&recycle));
-                if tx
-                    .send(Work {
-                        segments,
-                        clock,
-                        last: done,
-                    })
-                    .is_err()
-                {
-                    return (source, clock);
-                }
+        let last = !fill(&mut source, &mut clock, &mut bufs) || stop.load(Ordering::Relaxed);
+        for (i, tx) in work.iter().enumerate() {
+            let segments = std::mem::replace(&mut bufs[i], fresh(&recycle));
+            if tx
+                .send(Work {
+                    segments,
+                    clock,
+                    last,
+                })
+                .is_err()
+            {
+                return (source, clock);
             }
         }
-        if done {
+        if last {
             return (source, clock);
         }
     }
@@ -639,16 +645,15 @@ fn reader_thread(
 fn tracker_thread(
     work: Receiver<Work>,
     results: SyncSender<BatchResult>,
-    recycle: SyncSender<Vec<(TcpSegment, Timestamp)>>,
+    recycle: SyncSender<Segments>,
     tcp: TcpConfig,
     max_live: usize,
 ) {
     let mut tracker = Tracker::new(tcp, max_live);
     while let Ok(mut w) = work.recv() {
         let mut batch = Batch::default();
-        for (seg, now) in w.segments.drain(..) {
-            tracker.segment(&seg, now, &mut batch);
-        }
+        tracker.segments(&w.segments, &mut batch);
+        w.segments.clear();
         let _ = recycle.try_send(w.segments);
         if let Some(now) = w.clock {
             tracker.end_batch(now, &mut batch);

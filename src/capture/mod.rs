@@ -261,7 +261,7 @@ impl CaptureReader {
             interfaces: Vec::new(),
             link_types: Vec::new(),
             frames: 0,
-            last_ts: Timestamp(0),
+            last_ts: Timestamp::from_nanos(0),
         };
         let inner = match format {
             Format::Pcap => Inner::Pcap(LegacyPcapReader::new(BUFFER, stream).map_err(bad_header)?),

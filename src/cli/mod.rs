@@ -18,6 +18,7 @@ use comfy_table::{presets, ContentArrangement, Table};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Parser)]
@@ -298,7 +299,7 @@ trait Handler {
         &mut self,
         conn: &Connection,
         checker: &mut Checker,
-        capture: &str,
+        capture: &Arc<str>,
     ) -> io::Result<()>;
     /// A capture has been read, with its capture-wide findings; `error`: it was damaged beyond a
     /// cut tail.
@@ -341,11 +342,12 @@ fn read_captures(
         if readers.is_empty() {
             continue;
         }
-        let name = readers
+        let name: Arc<str> = readers
             .iter()
             .map(|(n, _)| n.as_str())
             .collect::<Vec<_>>()
-            .join("+");
+            .join("+")
+            .into();
         checker.begin_capture(&name);
         let opts = Options {
             tcp,
@@ -403,7 +405,7 @@ impl Handler for ReportHandler<'_> {
         &mut self,
         conn: &Connection,
         checker: &mut Checker,
-        capture: &str,
+        capture: &Arc<str>,
     ) -> io::Result<()> {
         let mut rec = ConnReport::new(conn, capture);
         if !self.filter.matches(&rec) {
@@ -467,7 +469,12 @@ struct LintHandler<'a> {
 }
 
 impl Handler for LintHandler<'_> {
-    fn connection(&mut self, conn: &Connection, checker: &mut Checker, _: &str) -> io::Result<()> {
+    fn connection(
+        &mut self,
+        conn: &Connection,
+        checker: &mut Checker,
+        _: &Arc<str>,
+    ) -> io::Result<()> {
         for f in checker.connection(conn) {
             self.out.finding(&f)?;
             self.codes.push(f.code);

@@ -43,7 +43,7 @@ fn ether(ty: u16, payload: &[u8]) -> Vec<u8> {
 fn frame(link: LinkType, data: &[u8]) -> Decoded {
     decode(&Frame {
         number: 7,
-        ts: Timestamp(42),
+        ts: Timestamp::from_nanos(42),
         link,
         data,
         orig_len: data.len() as u32,
@@ -62,7 +62,7 @@ fn tcp(d: Decoded) -> TcpSegment {
 fn assert_v4_syn(d: Decoded) {
     let s = tcp(d);
     assert_eq!(s.frame, 7);
-    assert_eq!(s.ts, Timestamp(42));
+    assert_eq!(s.ts, Timestamp::from_nanos(42));
     assert_eq!(s.src.to_string(), "10.0.0.1:51000");
     assert_eq!(s.dst.to_string(), "10.0.0.2:80");
     assert_eq!(s.seq, SeqNum(1000));
@@ -262,7 +262,7 @@ fn snap_length_cut_keeps_the_header_and_the_ip_length() {
     let cut = &full[..14 + 20 + 26];
     let d = decode(&Frame {
         number: 1,
-        ts: Timestamp(0),
+        ts: Timestamp::from_nanos(0),
         link: LinkType::ETHERNET,
         data: cut,
         orig_len: full.len() as u32,
@@ -279,7 +279,7 @@ fn snap_length_cut_keeps_the_header_and_the_ip_length() {
     // Cut inside the fixed TCP header: undecodable, counted as truncated.
     let d = decode(&Frame {
         number: 1,
-        ts: Timestamp(0),
+        ts: Timestamp::from_nanos(0),
         link: LinkType::ETHERNET,
         data: &full[..14 + 20 + 10],
         orig_len: full.len() as u32,
@@ -336,7 +336,7 @@ fn every_prefix_decodes_without_panic() {
     for n in 0..=full.len() {
         let _ = decode(&Frame {
             number: 1,
-            ts: Timestamp(0),
+            ts: Timestamp::from_nanos(0),
             link: LinkType::ETHERNET,
             data: &full[..n],
             orig_len: full.len() as u32,

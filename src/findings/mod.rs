@@ -24,6 +24,7 @@ use serde::Serialize;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -135,7 +136,7 @@ pub struct Finding {
     pub name: &'static str,
     /// After the user's overrides.
     pub severity: Severity,
-    pub capture: String,
+    pub capture: Arc<str>,
     /// The connection's id, for connection findings.
     pub connection: Option<u64>,
     pub frame: Option<u64>,
@@ -192,7 +193,7 @@ pub(crate) fn secs(d: std::time::Duration) -> String {
 /// Checks connections as they end and captures once read, under one configuration.
 pub struct Checker {
     cfg: RuleConfig,
-    capture: String,
+    capture: Arc<str>,
     /// Per server, the times its half-open connections began (for HS005).
     half_open: std::collections::HashMap<IpAddr, Vec<Timestamp>>,
 }
@@ -201,7 +202,7 @@ impl Checker {
     pub fn new(cfg: RuleConfig) -> Self {
         Checker {
             cfg,
-            capture: String::new(),
+            capture: Arc::from(""),
             half_open: std::collections::HashMap::new(),
         }
     }
@@ -212,7 +213,7 @@ impl Checker {
 
     /// Starts a new capture (findings are judged per capture).
     pub fn begin_capture(&mut self, path: &str) {
-        self.capture = path.to_string();
+        self.capture = Arc::from(path);
         self.half_open.clear();
     }
 

@@ -66,11 +66,11 @@ impl<W: Write> Emitter for CsvEmitter<W> {
         self.header()?;
         let hs = c.handshake.as_ref();
         let row: [String; 27] = [
-            c.capture.clone(),
+            c.capture.to_string(),
             c.id.to_string(),
-            c.orig.addr.clone(),
+            c.orig.addr.to_string(),
             c.orig.port.to_string(),
-            c.resp.addr.clone(),
+            c.resp.addr.to_string(),
             c.resp.port.to_string(),
             c.first_ts.as_secs_f64().to_string(),
             c.last_ts.as_secs_f64().to_string(),

@@ -2,6 +2,7 @@
 //! each connection as it ends, then the captures, the summary and the findings. Consumers must
 //! not rely on key order.
 
+use super::spill::Spill;
 use super::{ConnReport, Emitter, Summary, SCHEMA_VERSION};
 use crate::analyze::{CaptureResult, CaptureSummary};
 use crate::findings::Verdict;
@@ -88,8 +89,8 @@ pub struct JsonEmitter<W: Write> {
     started: bool,
     connections: usize,
     captures: Vec<String>,
-    /// Findings, already serialized and comma-separated: one compact buffer, not an object each.
-    findings: String,
+    /// Findings, already serialized and comma-separated, for the end of the document.
+    findings: Spill,
 }
 
 impl<W: Write> JsonEmitter<W> {
@@ -99,7 +100,7 @@ impl<W: Write> JsonEmitter<W> {
             started: false,
             connections: 0,
             captures: Vec::new(),
-            findings: String::new(),
+            findings: Spill::default(),
         }
     }
 
@@ -123,18 +124,25 @@ fn compact<T: Serialize>(v: &T) -> io::Result<String> {
 impl<W: Write> Emitter for JsonEmitter<W> {
     fn connection(&mut self, conn: &ConnReport) -> io::Result<()> {
         self.start()?;
-        let sep = if self.connections == 0 { "" } else { "," };
+        let sep: &[u8] = if self.connections == 0 {
+            b"\n    "
+        } else {
+            b",\n    "
+        };
         self.connections += 1;
-        write!(self.out, "{sep}\n    {}", compact(conn)?)
+        self.out.write_all(sep)?;
+        serde_json::to_writer(&mut self.out, conn)?;
+        Ok(())
     }
 
     fn finding(&mut self, f: &crate::findings::Finding) -> io::Result<()> {
-        self.findings.push_str(if self.findings.is_empty() {
-            "\n    "
+        let sep: &[u8] = if self.findings.is_empty() {
+            b"\n    "
         } else {
-            ",\n    "
-        });
-        self.findings.push_str(&compact(f)?);
+            b",\n    "
+        };
+        self.findings.write_all(sep)?;
+        serde_json::to_writer(&mut self.findings, f)?;
         Ok(())
     }
 
@@ -160,10 +168,11 @@ impl<W: Write> Emitter for JsonEmitter<W> {
         let close_findings = if self.findings.is_empty() { "" } else { "\n  " };
         write!(
             self.out,
-            "{close},\n  \"summary\": {},\n  \"findings\": [{}{close_findings}]\n}}\n",
+            "{close},\n  \"summary\": {},\n  \"findings\": [",
             compact(&summary.to_json())?,
-            self.findings
         )?;
+        self.findings.drain_to(&mut self.out)?;
+        write!(self.out, "{close_findings}]\n}}\n")?;
         self.out.flush()
     }
 }

@@ -6,6 +6,7 @@ use crate::tcp::{Connection, Dir, Opening, State, Transition};
 use crate::time::Timestamp;
 use crate::zeek::ZeekFields;
 use serde::{Serialize, Serializer};
+use std::sync::Arc;
 use std::time::Duration;
 
 fn secs(d: Duration) -> f64 {
@@ -21,17 +22,17 @@ fn ser_ts<S: Serializer>(t: &Timestamp, ser: S) -> Result<S::Ok, S::Error> {
     ser.serialize_f64(t.as_secs_f64())
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// Serialized as `{"addr": "10.0.0.1", "port": 80}` (IPv6 in RFC 5952 form).
+#[derive(Clone, Copy, Debug, Serialize)]
 pub struct EndpointJson {
-    /// RFC 5952 for IPv6.
-    pub addr: String,
+    pub addr: std::net::IpAddr,
     pub port: u16,
 }
 
 impl From<Endpoint> for EndpointJson {
     fn from(e: Endpoint) -> Self {
         EndpointJson {
-            addr: e.addr.to_string(),
+            addr: e.addr,
             port: e.port,
         }
     }
@@ -120,7 +121,7 @@ pub struct ConnReport {
     pub midstream: bool,
     pub findings: Vec<crate::findings::Finding>,
     /// Added: the capture the connection is in (ids are unique within one capture).
-    pub capture: String,
+    pub capture: Arc<str>,
     /// Added: how it was first seen: `syn`, `synack` (SYN missed) or `midstream`.
     pub opening: &'static str,
     /// Added: last minus first timestamp, seconds.
@@ -147,7 +148,7 @@ pub struct ConnReport {
 }
 
 impl ConnReport {
-    pub fn new(c: &Connection, capture: &str) -> Self {
+    pub fn new(c: &Connection, capture: &Arc<str>) -> Self {
         let z = c.zeek.fields();
         let [o, r] = [c.side(Dir::Orig), c.side(Dir::Resp)];
         let handshake = (o.isn.is_some() || r.isn.is_some()).then(|| {
@@ -202,7 +203,7 @@ impl ConnReport {
             handshake,
             midstream: c.opening == Opening::Midstream,
             findings: Vec::new(),
-            capture: capture.to_string(),
+            capture: capture.clone(),
             opening: match c.opening {
                 Opening::Syn => "syn",
                 Opening::SynAck => "synack",

@@ -351,7 +351,7 @@ fn keep_first(list: &mut Vec<ConnReport>, conn: &ConnReport, keep: usize, captur
     let rank = |c: &ConnReport| {
         let cap = captures
             .iter()
-            .position(|p| *p == c.capture)
+            .position(|p| **p == *c.capture)
             .unwrap_or(captures.len());
         (cap, c.id)
     };
@@ -404,7 +404,7 @@ impl<W: Write> Emitter for TableEmitter<W> {
 
     fn finish(&mut self, s: &Summary) -> io::Result<()> {
         let order = |v: &mut Vec<ConnReport>, captures: &[String]| {
-            v.sort_by_key(|c| (captures.iter().position(|p| *p == c.capture), c.id));
+            v.sort_by_key(|c| (captures.iter().position(|p| **p == *c.capture), c.id));
         };
         order(&mut self.troubled, &self.captures);
         order(&mut self.clean, &self.captures);

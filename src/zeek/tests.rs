@@ -24,7 +24,7 @@ fn run(pkts: &[Pkt]) -> ZeekFields {
         let (src, dst) = if from_client { (C, S) } else { (S, C) };
         let seg = TcpSegment {
             frame: i as u64 + 1,
-            ts: Timestamp(i as i64 * 1_000_000),
+            ts: Timestamp::from_nanos(i as i64 * 1_000_000),
             src,
             dst,
             seq: SeqNum(seq),

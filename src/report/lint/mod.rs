@@ -18,7 +18,7 @@ use crate::findings::Finding;
 /// Where a finding points, in words: `x.pcap frame 14, conn 3 10.0.0.1:51002 → 10.0.0.2:81 at
 /// 2023-11-14T22:13:25.956928Z`.
 pub(crate) fn locator(f: &Finding) -> String {
-    let mut s = f.capture.clone();
+    let mut s = f.capture.to_string();
     if let Some(frame) = f.frame {
         s.push_str(&format!(" frame {frame}"));
     }

@@ -57,7 +57,7 @@ impl Talk {
         };
         let seg = TcpSegment {
             frame: self.frame,
-            ts: Timestamp(self.frame as i64 * 10_000_000),
+            ts: Timestamp::from_nanos(self.frame as i64 * 10_000_000),
             src,
             dst,
             seq: SeqNum(seq),
