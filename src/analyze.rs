@@ -25,7 +25,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 
 /// Frames per batch: the unit of work handed to the trackers.
-const BATCH: usize = 8192;
+pub const BATCH: usize = 8192;
 
 /// Live connections retired beyond this by default (`--max-connections`).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1_000_000;
@@ -171,6 +171,21 @@ impl CaptureResult {
     }
 }
 
+/// Work done on each connection where it ended, before the connections are put in order: on
+/// the tracker's thread with `jobs` > 1, so that building and serializing what a command keeps of
+/// a connection runs on every core too. Any `Fn(Box<Connection>) -> T + Sync` is one.
+pub trait Prepare: Sync {
+    type Output: Send;
+    fn prepare(&self, conn: Box<Connection>) -> Self::Output;
+}
+
+impl<T: Send, F: Fn(Box<Connection>) -> T + Sync> Prepare for F {
+    type Output = T;
+    fn prepare(&self, conn: Box<Connection>) -> T {
+        self(conn)
+    }
+}
+
 /// Reads the capture at `path` (or stdin for `-`), calling `on_conn` for every connection as it
 /// ends. Fails only when the input cannot be opened or is not a capture at all.
 pub fn analyze_capture(
@@ -192,20 +207,23 @@ pub fn run(
     name: String,
     reader: CaptureReader,
     opts: Options,
-    on_conn: impl FnMut(Connection) -> ControlFlow<()>,
+    mut on_conn: impl FnMut(Connection) -> ControlFlow<()>,
 ) -> CaptureResult {
     let source = Source::new(vec![(name, reader)]);
-    pipeline(source, opts, on_conn)
+    pipeline(source, opts, &|c| c, |c: Box<Connection>| on_conn(*c))
 }
 
 /// Several captures read as one timeline, merged by timestamp while streaming (tcpdump's
-/// rotated files). Frames are numbered over the merged timeline, as mergecap would.
-pub fn analyze_merged(
+/// rotated files); one capture when `readers` holds one. Frames are numbered over the merged
+/// timeline, as mergecap would. `prep` runs on each connection where it ended, `on_conn` on
+/// its result, on this thread, in the order the connections ended.
+pub fn analyze_merged<P: Prepare>(
     readers: Vec<(String, CaptureReader)>,
     opts: Options,
-    on_conn: impl FnMut(Connection) -> ControlFlow<()>,
+    prep: &P,
+    on_conn: impl FnMut(P::Output) -> ControlFlow<()>,
 ) -> CaptureResult {
-    pipeline(Source::new(readers), opts, on_conn)
+    pipeline(Source::new(readers), opts, prep, on_conn)
 }
 
 /// Every connection of a capture, in the order they ended (tests and small tools).
@@ -368,8 +386,7 @@ impl Source {
 /// Collects what ends during a batch.
 #[derive(Default)]
 struct Batch {
-    /// Boxed on purpose: the connections left the table in these boxes; sorting and handing
-    /// them over moves pointers, not kilobytes.
+    /// Boxed on purpose: the connections left the table in these boxes, and go on in them.
     #[allow(clippy::vec_box)]
     ended: Vec<Box<Connection>>,
     time_wait: Vec<TimeWaitEvent>,
@@ -384,10 +401,34 @@ impl ConnSink for Batch {
     }
 }
 
+/// A batch's connections, prepared and sorted by (end, id), and its TIME-WAIT events.
+struct Ready<T> {
+    conns: Vec<(Timestamp, u64, T)>,
+    time_wait: Vec<TimeWaitEvent>,
+}
+
+impl Batch {
+    /// Prepares what ended, in (end, id) order, and hands it over with the events (two
+    /// allocations, each of its exact size; the batch keeps its own for the next one).
+    fn ready<P: Prepare>(&mut self, prep: &P) -> Ready<P::Output> {
+        // Sorted while they are boxes: pointers move, not what `prepare` makes of them.
+        self.ended
+            .sort_unstable_by_key(|c| (c.ended_at.unwrap_or_default(), c.id));
+        let mut conns = Vec::with_capacity(self.ended.len());
+        conns.extend(
+            self.ended
+                .drain(..)
+                .map(|c| (c.ended_at.unwrap_or_default(), c.id, prep.prepare(c))),
+        );
+        let mut time_wait = Vec::with_capacity(self.time_wait.len());
+        time_wait.append(&mut self.time_wait);
+        Ready { conns, time_wait }
+    }
+}
+
 /// What a tracker returns for a batch; its last one carries its totals.
-#[derive(Default)]
-struct BatchResult {
-    batch: Batch,
+struct BatchResult<T> {
+    ready: Ready<T>,
     last: bool,
     totals: Totals,
 }
@@ -399,79 +440,101 @@ struct Collector<F> {
     stop: bool,
 }
 
-impl<F: FnMut(Connection) -> ControlFlow<()>> Collector<F> {
-    fn take(&mut self, batch: &mut Batch) {
-        // Sorted as (end, id); the boxes move, not the connections.
-        batch
-            .ended
-            .sort_unstable_by_key(|c| (c.ended_at.unwrap_or_default(), c.id));
-        for c in batch.ended.drain(..) {
-            if !self.stop && (self.on_conn)(*c).is_break() {
+impl<F> Collector<F> {
+    /// One batch, from every tracker (each part sorted): merged by (end, id), handed over.
+    fn take<T>(&mut self, parts: Vec<Ready<T>>)
+    where
+        F: FnMut(T) -> ControlFlow<()>,
+    {
+        let mut events = Vec::with_capacity(parts.iter().map(|r| r.time_wait.len()).sum());
+        let mut heads: Vec<_> = parts
+            .into_iter()
+            .map(|r| {
+                events.extend(r.time_wait);
+                r.conns.into_iter().peekable()
+            })
+            .collect();
+        loop {
+            let next = heads
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, h)| h.peek().map(|(t, id, _)| ((*t, *id), i)))
+                .min();
+            let Some((_, i)) = next else { break };
+            let Some((_, _, item)) = heads[i].next() else {
+                break;
+            };
+            if !self.stop && (self.on_conn)(item).is_break() {
                 self.stop = true;
             }
         }
-        self.book.apply(&mut batch.time_wait);
-        batch.time_wait.clear();
+        self.book.apply(&mut events);
     }
 }
 
-fn pipeline(
+fn pipeline<P: Prepare>(
     mut source: Source,
     opts: Options,
-    on_conn: impl FnMut(Connection) -> ControlFlow<()>,
+    prep: &P,
+    mut on_conn: impl FnMut(P::Output) -> ControlFlow<()>,
 ) -> CaptureResult {
     if opts.progress {
         source.show_progress();
     }
-    let mut col = Collector {
-        on_conn,
-        book: TimeWaitBook::default(),
-        stop: false,
-    };
     let jobs = opts.jobs.max(1);
-    let (source, end, totals) = if jobs == 1 {
-        run_inline(source, &opts, &mut col)
+    let (source, end, totals, book, stop) = if jobs == 1 {
+        // On one thread each connection is prepared just before it is handed over, while what
+        // `prepare` made of it is still in the cache.
+        let mut col = Collector {
+            on_conn: |c: Box<Connection>| on_conn(prep.prepare(c)),
+            book: TimeWaitBook::default(),
+            stop: false,
+        };
+        let (source, end, totals) = run_inline(source, &opts, &|c| c, &mut col);
+        (source, end, totals, col.book, col.stop)
     } else {
-        run_sharded(source, &opts, jobs, &mut col)
+        let mut col = Collector {
+            on_conn,
+            book: TimeWaitBook::default(),
+            stop: false,
+        };
+        let (source, end, totals) = run_sharded(source, &opts, jobs, prep, &mut col);
+        (source, end, totals, col.book, col.stop)
     };
-    let parts = source.finish();
-    let capture = if parts.len() == 1 {
-        None
+    let mut parts = source.finish();
+    let (capture, parts) = if parts.len() == 1 {
+        (parts.remove(0), Vec::new())
     } else {
-        Some(CaptureSummary::merged(&parts))
-    };
-    let (capture, parts) = match capture {
-        Some(c) => {
-            let mut c = c;
-            c.damage = None;
-            (c, parts)
-        }
-        None => {
-            let mut parts = parts;
-            match parts.pop() {
-                Some(c) => (c, Vec::new()),
-                None => (CaptureSummary::merged(&[]), Vec::new()),
-            }
-        }
+        (CaptureSummary::merged(&parts), parts)
     };
     CaptureResult {
         capture,
         parts,
-        time_wait: col.book.holders(),
+        time_wait: book.holders(),
         end,
         connections: totals.started,
         retired: totals.retired,
         max_connections: opts.max_connections,
         peak_live: totals.peak_live,
-        stopped: col.stop,
+        stopped: stop,
     }
 }
 
-#[derive(Default, Debug)]
+#[derive(Clone, Copy, Default, Debug)]
 struct Totals {
     started: u64,
     retired: u64,
     peak_live: usize,
+}
+
+impl Totals {
+    fn of(t: &Tracker) -> Self {
+        Totals {
+            started: t.started(),
+            retired: t.retired(),
+            peak_live: t.peak_live(),
+        }
+    }
 }
 
 /// A batch's TCP segments for one tracker, each with the clock at it.
@@ -499,39 +562,50 @@ fn fill(source: &mut Source, clock: &mut Option<Timestamp>, shards: &mut [Segmen
     true
 }
 
+/// One tracker's work on one batch: its segments, the batch end, and on the last batch the
+/// end of the capture. The same whether it runs inline or on a tracker thread.
+fn track_batch<P: Prepare>(
+    (tracker, batch): &mut (Tracker, Batch),
+    segs: &[(TcpSegment, Timestamp)],
+    clock: Option<Timestamp>,
+    last: bool,
+    prep: &P,
+) -> (Ready<P::Output>, Totals) {
+    tracker.segments(segs, batch);
+    if let Some(now) = clock {
+        tracker.end_batch(now, batch);
+    }
+    let totals = Totals::of(tracker);
+    if last {
+        if let Some(now) = clock {
+            tracker.finish_all(now, batch);
+        }
+    }
+    (batch.ready(prep), totals)
+}
+
 /// One tracker on the calling thread, in the same batches as the sharded run.
-fn run_inline<F: FnMut(Connection) -> ControlFlow<()>>(
+fn run_inline<P: Prepare, F: FnMut(P::Output) -> ControlFlow<()>>(
     mut source: Source,
     opts: &Options,
+    prep: &P,
     col: &mut Collector<F>,
 ) -> (Source, Option<Timestamp>, Totals) {
-    let mut tracker = Tracker::new(opts.tcp, opts.max_connections);
-    let mut batch = Batch::default();
+    let mut tracker = (
+        Tracker::new(opts.tcp, opts.max_connections),
+        Batch::default(),
+    );
     let mut clock: Option<Timestamp> = None;
     let mut segs = [Segments::with_capacity(BATCH)];
     loop {
-        let more = fill(&mut source, &mut clock, &mut segs);
-        tracker.segments(&segs[0], &mut batch);
+        let last = !fill(&mut source, &mut clock, &mut segs) || col.stop;
+        let (ready, totals) = track_batch(&mut tracker, &segs[0], clock, last, prep);
         segs[0].clear();
-        if let Some(now) = clock {
-            tracker.end_batch(now, &mut batch);
+        col.take(vec![ready]);
+        if last {
+            return (source, clock, totals);
         }
-        // The last batch is handed over with what `finish` adds, as a tracker thread does.
-        if !more || col.stop {
-            break;
-        }
-        col.take(&mut batch);
     }
-    let totals = Totals {
-        started: tracker.started(),
-        retired: tracker.retired(),
-        peak_live: tracker.peak_live(),
-    };
-    if let Some(now) = clock {
-        tracker.finish(now, &mut batch);
-    }
-    col.take(&mut batch);
-    (source, clock, totals)
 }
 
 /// What the reader deals to a tracker per batch.
@@ -542,56 +616,56 @@ struct Work {
     last: bool,
 }
 
-fn run_sharded<F: FnMut(Connection) -> ControlFlow<()>>(
+fn run_sharded<P: Prepare, F: FnMut(P::Output) -> ControlFlow<()>>(
     source: Source,
     opts: &Options,
     jobs: usize,
+    prep: &P,
     col: &mut Collector<F>,
 ) -> (Source, Option<Timestamp>, Totals) {
     let stop = Arc::new(AtomicBool::new(false));
     let mut work_tx: Vec<SyncSender<Work>> = Vec::with_capacity(jobs);
-    let mut result_rx: Vec<Receiver<BatchResult>> = Vec::with_capacity(jobs);
+    let mut result_rx: Vec<Receiver<BatchResult<P::Output>>> = Vec::with_capacity(jobs);
     let (recycle_tx, recycle_rx) = sync_channel::<Segments>(jobs * 8);
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let (wtx, wrx) = sync_channel::<Work>(4);
-            let (rtx, rrx) = sync_channel::<BatchResult>(4);
+            let (rtx, rrx) = sync_channel::<BatchResult<P::Output>>(4);
             work_tx.push(wtx);
             result_rx.push(rrx);
             let recycle = recycle_tx.clone();
             let tcp = opts.tcp;
             let max = (opts.max_connections / jobs).max(1);
-            scope.spawn(move || tracker_thread(wrx, rtx, recycle, tcp, max));
+            scope.spawn(move || tracker_thread(wrx, rtx, recycle, tcp, max, prep));
         }
         drop(recycle_tx);
         let reader_stop = stop.clone();
         let reader =
             scope.spawn(move || reader_thread(source, work_tx, recycle_rx, jobs, reader_stop));
-        // This thread collects: batch after batch, every tracker's part, in tracker order.
+        // This thread collects: batch after batch, every tracker's part.
         let mut totals = Totals::default();
-        'batches: loop {
-            let mut batch = Batch::default();
+        loop {
+            let mut parts = Vec::with_capacity(jobs);
             let mut last = false;
             for rx in &result_rx {
-                let Ok(mut r) = rx.recv() else {
+                let Ok(r) = rx.recv() else {
                     last = true;
                     break;
                 };
-                batch.ended.append(&mut r.batch.ended);
-                batch.time_wait.append(&mut r.batch.time_wait);
                 if r.last {
                     totals.started += r.totals.started;
                     totals.retired += r.totals.retired;
                     totals.peak_live += r.totals.peak_live;
                     last = true;
                 }
+                parts.push(r.ready);
             }
-            col.take(&mut batch);
+            col.take(parts);
             if col.stop {
                 stop.store(true, Ordering::Relaxed);
             }
             if last {
-                break 'batches;
+                break;
             }
         }
         // Drain whatever the trackers still send after a stop.
@@ -642,45 +716,25 @@ fn reader_thread(
     }
 }
 
-fn tracker_thread(
+fn tracker_thread<P: Prepare>(
     work: Receiver<Work>,
-    results: SyncSender<BatchResult>,
+    results: SyncSender<BatchResult<P::Output>>,
     recycle: SyncSender<Segments>,
     tcp: TcpConfig,
     max_live: usize,
+    prep: &P,
 ) {
-    let mut tracker = Tracker::new(tcp, max_live);
+    let mut tracker = (Tracker::new(tcp, max_live), Batch::default());
     while let Ok(mut w) = work.recv() {
-        let mut batch = Batch::default();
-        tracker.segments(&w.segments, &mut batch);
+        let (ready, totals) = track_batch(&mut tracker, &w.segments, w.clock, w.last, prep);
         w.segments.clear();
         let _ = recycle.try_send(w.segments);
-        if let Some(now) = w.clock {
-            tracker.end_batch(now, &mut batch);
-        }
-        if w.last {
-            let totals = Totals {
-                started: tracker.started(),
-                retired: tracker.retired(),
-                peak_live: tracker.peak_live(),
-            };
-            if let Some(now) = w.clock {
-                tracker.finish(now, &mut batch);
-            }
-            let _ = results.send(BatchResult {
-                batch,
-                last: true,
-                totals,
-            });
-            return;
-        }
-        if results
-            .send(BatchResult {
-                batch,
-                ..BatchResult::default()
-            })
-            .is_err()
-        {
+        let r = BatchResult {
+            ready,
+            last: w.last,
+            totals,
+        };
+        if results.send(r).is_err() || w.last {
             return;
         }
     }

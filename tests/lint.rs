@@ -53,8 +53,8 @@ fn codes(capture: &Path, extra: &[&str]) -> Vec<(String, u64)> {
         .collect()
 }
 
-/// Every rule (CQ006 apart, which needs --max-connections) and a real capture that shows it:
-/// testdata's kernel recordings, or the shared corpus.
+/// Every rule and a real capture that shows it (with the options it needs): testdata's kernel
+/// recordings, or the shared corpus.
 const FIRES_ON: &[(&str, &str, &[&str])] = &[
     ("HS001", "kernel/syn-blackhole.pcap", &[]),
     ("HS002", "kernel/final-ack-dropped.pcap", &[]),
@@ -86,12 +86,34 @@ const FIRES_ON: &[(&str, &str, &[&str])] = &[
         "corpus:suricata-verify/http-mime-truncated.pcap",
         &[],
     ),
+    // 1001 connections in TIME-WAIT at once: more than 100 live.
+    (
+        "CQ006",
+        "kernel/time-wait-excess.pcap.gz",
+        &["--max-connections", "100"],
+    ),
 ];
 
 fn resolve(spec: &str) -> Option<PathBuf> {
     match spec.strip_prefix("corpus:") {
         Some(rel) => corpus_dir().map(|d| d.join(rel)),
         None => Some(testdata(spec)),
+    }
+}
+
+#[test]
+fn every_rule_has_a_real_capture() {
+    let out = synack()
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
+    let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for r in rules.as_array().unwrap() {
+        let code = r["code"].as_str().unwrap();
+        assert!(
+            FIRES_ON.iter().any(|(c, _, _)| *c == code),
+            "{code} has no capture in FIRES_ON"
+        );
     }
 }
 

@@ -7,15 +7,18 @@ pub use config::{parse_duration, ConnFilter, LintConfig, ReportConfig, RunConfig
 
 use crate::analyze::{analyze_merged, CaptureResult, Options, DEFAULT_MAX_CONNECTIONS};
 use crate::capture::CaptureReader;
-use crate::findings::{self, all_rules, Checker, Finding, Severity, Verdict};
+use crate::findings::{self, all_rules, Checker, Finding, HalfOpen, Severity, Verdict};
 use crate::report::{
     ConnReport, CsvEmitter, Emitter, GithubEmitter, HumanEmitter, JsonEmitter, JsonlEmitter,
-    JunitEmitter, LintJsonEmitter, SarifEmitter, Summary, TableEmitter, TableOptions, ZeekEmitter,
+    JunitEmitter, LintJsonEmitter, Render, Rendered, SarifEmitter, Summary, TableEmitter,
+    TableOptions, ZeekEmitter,
 };
 use crate::tcp::{Connection, TcpConfig};
+use crate::time::Timestamp;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use comfy_table::{presets, ContentArrangement, Table};
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::net::IpAddr;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -292,15 +295,61 @@ fn stdout() -> BufWriter<io::StdoutLock<'static>> {
     BufWriter::with_capacity(1 << 16, io::stdout().lock())
 }
 
+/// What a command keeps of a connection, made on the thread where the connection ended.
+#[derive(Default)]
+struct Prepared {
+    /// `report`: the record, with its findings; none when the filter leaves the connection out.
+    /// Boxed: it goes through a few hands on its way to the emitter.
+    rec: Option<Box<ConnReport>>,
+    /// `lint`: the findings.
+    findings: Vec<Finding>,
+    /// The connection was half-open: its server and first SYN (HS005 counts them).
+    half_open: Option<(IpAddr, Timestamp)>,
+    /// The record serialized by the format's renderer, when it has one.
+    rendered: Option<Rendered>,
+}
+
+/// How a command turns connections into [`Prepared`]: `report` builds records, filtered, and
+/// serializes them when its format can; `lint` only checks.
+#[derive(Clone, Default)]
+struct Keep {
+    records: Option<ConnFilter>,
+    render: Option<Arc<dyn Render>>,
+}
+
+impl Keep {
+    fn prepare(&self, checker: &Checker, conn: &Connection) -> Prepared {
+        let Some(filter) = &self.records else {
+            let (findings, half_open) = checker.connection(conn);
+            return Prepared {
+                findings,
+                half_open,
+                ..Prepared::default()
+            };
+        };
+        let mut rec = Box::new(ConnReport::new(conn, checker.capture()));
+        if !filter.matches(&rec) {
+            return Prepared::default();
+        }
+        let (findings, half_open) = checker.connection(conn);
+        rec.findings = findings;
+        // A record that cannot be serialized here is serialized (and fails) in the emitter.
+        let rendered = self.render.as_ref().and_then(|r| r.render(&rec).ok());
+        Prepared {
+            rec: Some(rec),
+            half_open,
+            rendered,
+            ..Prepared::default()
+        }
+    }
+}
+
 /// What a command does with the connections and captures it reads.
 trait Handler {
-    /// A connection has ended.
-    fn connection(
-        &mut self,
-        conn: &Connection,
-        checker: &mut Checker,
-        capture: &Arc<str>,
-    ) -> io::Result<()>;
+    /// What to make of each connection where it ends.
+    fn keep(&self) -> Keep;
+    /// A connection has ended (in the order they end).
+    fn connection(&mut self, p: Prepared) -> io::Result<()>;
     /// A capture has been read, with its capture-wide findings; `error`: it was damaged beyond a
     /// cut tail.
     fn capture(
@@ -355,9 +404,20 @@ fn read_captures(
             max_connections: run.max_connections,
             progress: run.progress,
         };
+        let mut keep = h.keep();
+        if run.jobs == 1 {
+            // One thread: the emitter serializes straight to its output, without a copy.
+            keep.render = None;
+        }
+        let rules: &Checker = checker;
+        let prepare = |c: Box<Connection>| keep.prepare(rules, &c);
+        let mut half_open = HalfOpen::default();
         let mut write_error: Option<io::Error> = None;
-        let result = analyze_merged(readers, opts, |conn| {
-            match h.connection(&conn, checker, &name) {
+        let result = analyze_merged(readers, opts, &prepare, |p: Prepared| {
+            if let Some((server, first_syn)) = p.half_open {
+                half_open.add(server, first_syn);
+            }
+            match h.connection(p) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => {
                     write_error = Some(e);
@@ -388,7 +448,7 @@ fn read_captures(
                 damaged = true;
             }
         }
-        let capture_findings = checker.capture_done(&result);
+        let capture_findings = checker.capture_done(&result, half_open);
         h.capture(&result, capture_findings, damaged)?;
     }
     Ok(status)
@@ -401,22 +461,17 @@ struct ReportHandler<'a> {
 }
 
 impl Handler for ReportHandler<'_> {
-    fn connection(
-        &mut self,
-        conn: &Connection,
-        checker: &mut Checker,
-        capture: &Arc<str>,
-    ) -> io::Result<()> {
-        let mut rec = ConnReport::new(conn, capture);
-        if !self.filter.matches(&rec) {
-            return Ok(());
+    fn keep(&self) -> Keep {
+        Keep {
+            records: Some(self.filter.clone()),
+            render: self.out.renderer(),
         }
-        rec.findings = checker.connection(conn);
+    }
+
+    fn connection(&mut self, p: Prepared) -> io::Result<()> {
+        let Some(rec) = p.rec else { return Ok(()) };
         self.summary.add(&rec);
-        for f in &rec.findings {
-            self.out.finding(f)?;
-        }
-        self.out.connection(&rec)
+        self.out.connection(&rec, p.rendered.as_ref())
     }
 
     fn capture(
@@ -469,14 +524,13 @@ struct LintHandler<'a> {
 }
 
 impl Handler for LintHandler<'_> {
-    fn connection(
-        &mut self,
-        conn: &Connection,
-        checker: &mut Checker,
-        _: &Arc<str>,
-    ) -> io::Result<()> {
-        for f in checker.connection(conn) {
-            self.out.finding(&f)?;
+    fn keep(&self) -> Keep {
+        Keep::default()
+    }
+
+    fn connection(&mut self, p: Prepared) -> io::Result<()> {
+        for f in &p.findings {
+            self.out.finding(f)?;
             self.codes.push(f.code);
         }
         Ok(())

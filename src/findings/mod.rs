@@ -190,12 +190,22 @@ pub(crate) fn secs(d: std::time::Duration) -> String {
     }
 }
 
-/// Checks connections as they end and captures once read, under one configuration.
+/// Checks connections as they end and captures once read, under one configuration. Checking a
+/// connection needs no `&mut`: it runs on whichever thread the connection ended on.
 pub struct Checker {
     cfg: RuleConfig,
     capture: Arc<str>,
-    /// Per server, the times its half-open connections began (for HS005).
-    half_open: std::collections::HashMap<IpAddr, Vec<Timestamp>>,
+}
+
+/// Per server, the times its half-open connections began: what HS005 (syn-flood) judges once
+/// the capture has been read. One entry per half-open connection, kept in the order they end.
+#[derive(Debug, Default)]
+pub struct HalfOpen(std::collections::HashMap<IpAddr, Vec<Timestamp>>);
+
+impl HalfOpen {
+    pub fn add(&mut self, server: IpAddr, first_syn: Timestamp) {
+        self.0.entry(server).or_default().push(first_syn);
+    }
 }
 
 impl Checker {
@@ -203,8 +213,12 @@ impl Checker {
         Checker {
             cfg,
             capture: Arc::from(""),
-            half_open: std::collections::HashMap::new(),
         }
+    }
+
+    /// The capture being checked.
+    pub fn capture(&self) -> &Arc<str> {
+        &self.capture
     }
 
     pub fn config(&self) -> &RuleConfig {
@@ -214,7 +228,6 @@ impl Checker {
     /// Starts a new capture (findings are judged per capture).
     pub fn begin_capture(&mut self, path: &str) {
         self.capture = Arc::from(path);
-        self.half_open.clear();
     }
 
     fn finding(
@@ -240,8 +253,9 @@ impl Checker {
         })
     }
 
-    /// The findings of a connection that has ended.
-    pub fn connection(&mut self, c: &Connection) -> Vec<Finding> {
+    /// The findings of a connection that has ended, and, when it was half-open, its server and
+    /// the time of its first SYN (for [`HalfOpen`]).
+    pub fn connection(&self, c: &Connection) -> (Vec<Finding>, Option<(IpAddr, Timestamp)>) {
         let mut hits = Vec::new();
         let t = &self.cfg.thresholds;
         handshake::check(c, t, &mut hits);
@@ -249,12 +263,12 @@ impl Checker {
         half_open::check(c, t, &mut hits);
         time_wait::check(c, &mut hits);
         capture::check_connection(c, &mut hits);
-        if handshake::is_half_open(c) {
-            if let Some(t0) = c.side(crate::tcp::Dir::Orig).syn.first_ts {
-                self.half_open.entry(c.resp.addr).or_default().push(t0);
-            }
-        }
-        hits.into_iter()
+        let half_open = handshake::is_half_open(c)
+            .then(|| c.side(crate::tcp::Dir::Orig).syn.first_ts)
+            .flatten()
+            .map(|t0| (c.resp.addr, t0));
+        let findings = hits
+            .into_iter()
             .filter_map(|h| {
                 self.finding(
                     h,
@@ -263,14 +277,14 @@ impl Checker {
                     Some(c.id),
                 )
             })
-            .collect()
+            .collect();
+        (findings, half_open)
     }
 
     /// The findings only the whole capture shows.
-    pub fn capture_done(&mut self, r: &CaptureResult) -> Vec<Finding> {
+    pub fn capture_done(&self, r: &CaptureResult, half_open: HalfOpen) -> Vec<Finding> {
         let mut out = Vec::new();
-        let half_open = std::mem::take(&mut self.half_open);
-        for (server, mut times) in half_open {
+        for (server, mut times) in half_open.0 {
             if let Some(h) = handshake::syn_flood(server, &mut times, &self.cfg.thresholds) {
                 out.extend(self.finding(h, None, Some(server.to_string()), None));
             }

@@ -350,6 +350,11 @@ impl Tracker {
     /// The capture has ended at `now`: every connection still in the table ends, in order of
     /// first appearance (sides still in TIME-WAIT stay there).
     pub fn finish(mut self, now: Timestamp, sink: &mut impl ConnSink) {
+        self.finish_all(now, sink);
+    }
+
+    /// [`Tracker::finish`] for a tracker that is borrowed: the table is left empty.
+    pub fn finish_all(&mut self, now: Timestamp, sink: &mut impl ConnSink) {
         self.advance(now, sink);
         self.sweep_idle(now, sink);
         // Sorted as boxes: the connections themselves do not move.

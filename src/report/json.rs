@@ -3,11 +3,12 @@
 //! not rely on key order.
 
 use super::spill::Spill;
-use super::{ConnReport, Emitter, Summary, SCHEMA_VERSION};
+use super::{ConnReport, Emitter, Render, Rendered, Summary, SCHEMA_VERSION};
 use crate::analyze::{CaptureResult, CaptureSummary};
 use crate::findings::Verdict;
 use serde::Serialize;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 /// The `captures[]` object of CONTRACT.md, plus the fields synack adds.
 #[derive(Serialize)]
@@ -33,6 +34,9 @@ pub struct CaptureJson<'a> {
     /// timeline, whose connections span them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connections: Option<u64>,
+    /// Added: of those, retired early because more than `--max-connections` were live (CQ006).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retired: Option<u64>,
     /// Added, with `--merge`: each file of the timeline (the object itself sums them, its
     /// `path` joins theirs with `+`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -69,6 +73,7 @@ impl<'a> CaptureJson<'a> {
                 message: d.to_string(),
             }),
             connections,
+            retired: None,
             files: Vec::new(),
         }
     }
@@ -76,6 +81,7 @@ impl<'a> CaptureJson<'a> {
     /// A capture's object; a merged timeline's lists its files.
     pub fn of(r: &'a CaptureResult) -> Self {
         let mut c = CaptureJson::new(&r.capture, Some(r.connections));
+        c.retired = Some(r.retired);
         if !r.parts.is_empty() {
             c.complete = r.parts.iter().all(CaptureSummary::complete);
             c.files = r.parts.iter().map(|p| CaptureJson::new(p, None)).collect();
@@ -121,29 +127,61 @@ fn compact<T: Serialize>(v: &T) -> io::Result<String> {
     serde_json::to_string(v).map_err(io::Error::other)
 }
 
+/// A connection as `connections[]` holds it, and its findings for the final `findings[]`.
+pub struct JsonRender;
+
+/// How items are separated in the document's arrays.
+const ITEM: &[u8] = b",\n    ";
+
+impl Render for JsonRender {
+    fn render(&self, rec: &ConnReport) -> io::Result<Rendered> {
+        let mut r = Rendered {
+            now: Vec::with_capacity(1024),
+            later: Vec::new(),
+        };
+        serde_json::to_writer(&mut r.now, rec)?;
+        for f in &rec.findings {
+            r.later.extend_from_slice(ITEM);
+            serde_json::to_writer(&mut r.later, f)?;
+        }
+        Ok(r)
+    }
+}
+
 impl<W: Write> Emitter for JsonEmitter<W> {
-    fn connection(&mut self, conn: &ConnReport) -> io::Result<()> {
+    fn connection(&mut self, conn: &ConnReport, rendered: Option<&Rendered>) -> io::Result<()> {
         self.start()?;
-        let sep: &[u8] = if self.connections == 0 {
-            b"\n    "
+        // The first item of an array goes without the comma.
+        let sep = if self.connections == 0 {
+            &ITEM[1..]
         } else {
-            b",\n    "
+            ITEM
         };
         self.connections += 1;
         self.out.write_all(sep)?;
-        serde_json::to_writer(&mut self.out, conn)?;
+        match rendered {
+            Some(r) => {
+                self.out.write_all(&r.now)?;
+                self.findings.write_all(&r.later)?;
+            }
+            None => {
+                serde_json::to_writer(&mut self.out, conn)?;
+                for f in &conn.findings {
+                    self.finding(f)?;
+                }
+            }
+        }
         Ok(())
     }
 
     fn finding(&mut self, f: &crate::findings::Finding) -> io::Result<()> {
-        let sep: &[u8] = if self.findings.is_empty() {
-            b"\n    "
-        } else {
-            b",\n    "
-        };
-        self.findings.write_all(sep)?;
+        self.findings.write_all(ITEM)?;
         serde_json::to_writer(&mut self.findings, f)?;
         Ok(())
+    }
+
+    fn renderer(&self) -> Option<Arc<dyn Render>> {
+        Some(Arc::new(JsonRender))
     }
 
     fn capture(&mut self, c: &CaptureResult, _: Option<&Verdict>) -> io::Result<()> {
@@ -171,7 +209,8 @@ impl<W: Write> Emitter for JsonEmitter<W> {
             "{close},\n  \"summary\": {},\n  \"findings\": [",
             compact(&summary.to_json())?,
         )?;
-        self.findings.drain_to(&mut self.out)?;
+        // Every finding was written led by a comma: the first one's is dropped.
+        self.findings.drain_to(&mut self.out, 1)?;
         write!(self.out, "{close_findings}]\n}}\n")?;
         self.out.flush()
     }

@@ -1,11 +1,12 @@
 //! `--format jsonl`: one JSON object per line, each with a `type` of `capture`, `connection`,
 //! `finding` or `summary`; connections are written as they end.
 
-use super::{CaptureJson, ConnReport, Emitter, Summary, SCHEMA_VERSION};
+use super::{CaptureJson, ConnReport, Emitter, Render, Rendered, Summary, SCHEMA_VERSION};
 use crate::analyze::CaptureResult;
 use crate::findings::Verdict;
 use serde::Serialize;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 #[derive(Serialize)]
 struct Tagged<'a, T: Serialize> {
@@ -25,14 +26,47 @@ impl<W: Write> JsonlEmitter<W> {
     }
 
     fn line<T: Serialize>(&mut self, ty: &'static str, inner: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, &Tagged { ty, inner })?;
-        self.out.write_all(b"\n")
+        line(&mut self.out, ty, inner)
+    }
+}
+
+fn line<T: Serialize>(out: &mut impl Write, ty: &'static str, inner: &T) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &Tagged { ty, inner })?;
+    out.write_all(b"\n")
+}
+
+/// A connection's findings, then the connection: the lines the emitter would write.
+pub struct JsonlRender;
+
+impl Render for JsonlRender {
+    fn render(&self, rec: &ConnReport) -> io::Result<Rendered> {
+        let mut r = Rendered {
+            now: Vec::with_capacity(1024),
+            later: Vec::new(),
+        };
+        for f in &rec.findings {
+            line(&mut r.now, "finding", f)?;
+        }
+        line(&mut r.now, "connection", rec)?;
+        Ok(r)
     }
 }
 
 impl<W: Write> Emitter for JsonlEmitter<W> {
-    fn connection(&mut self, conn: &ConnReport) -> io::Result<()> {
-        self.line("connection", conn)
+    fn connection(&mut self, conn: &ConnReport, rendered: Option<&Rendered>) -> io::Result<()> {
+        match rendered {
+            Some(r) => self.out.write_all(&r.now),
+            None => {
+                for f in &conn.findings {
+                    self.line("finding", f)?;
+                }
+                self.line("connection", conn)
+            }
+        }
+    }
+
+    fn renderer(&self) -> Option<Arc<dyn Render>> {
+        Some(Arc::new(JsonlRender))
     }
 
     fn finding(&mut self, f: &crate::findings::Finding) -> io::Result<()> {

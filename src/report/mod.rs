@@ -24,20 +24,43 @@ pub use zeek::ZeekEmitter;
 use crate::analyze::CaptureResult;
 use crate::findings::{Finding, Verdict};
 use std::io;
+use std::sync::Arc;
 
 /// Version of the JSON document's layout (CONTRACT.md's `schema`).
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// A connection and its findings serialized away from the writer, on the thread where the
+/// connection ended (see [`Render`]).
+#[derive(Debug, Default)]
+pub struct Rendered {
+    /// Bytes for the output, now.
+    pub now: Vec<u8>,
+    /// Bytes held for the end of the document (the JSON report's `findings`), each item led by
+    /// a comma.
+    pub later: Vec<u8>,
+}
+
+/// The part of a format that needs no writer: turning a connection into bytes. It runs on the
+/// tracker threads with `--jobs`, so serializing uses every core as well.
+pub trait Render: Send + Sync {
+    fn render(&self, rec: &ConnReport) -> io::Result<Rendered>;
+}
+
 /// The one output trait: report formats use connections and the summary, lint formats use
 /// findings and verdicts; each ignores what it does not show.
 pub trait Emitter {
-    /// A connection has ended (report only).
-    fn connection(&mut self, _conn: &ConnReport) -> io::Result<()> {
+    /// A connection has ended, with its findings (report only). `rendered`: what this format's
+    /// [`Emitter::renderer`] made of it, when it has one.
+    fn connection(&mut self, _conn: &ConnReport, _rendered: Option<&Rendered>) -> io::Result<()> {
         Ok(())
     }
-    /// A finding: a connection's as it ends, a capture's once it has been read.
+    /// A finding of no connection (capture-wide); for lint, every finding.
     fn finding(&mut self, _finding: &Finding) -> io::Result<()> {
         Ok(())
+    }
+    /// Serializes connections on other threads, when the format can.
+    fn renderer(&self) -> Option<Arc<dyn Render>> {
+        None
     }
     /// A capture has been read to its end (or to its damage); its connections and findings have
     /// all been handed over. `verdict` is lint's judgement of it.

@@ -20,14 +20,17 @@ impl Spill {
         self.mem.is_empty() && self.file.is_none()
     }
 
-    /// Writes everything held, in order, to `out`, and starts over.
-    pub fn drain_to(&mut self, out: &mut impl Write) -> io::Result<()> {
+    /// Writes everything held but its first `skip` bytes, in order, to `out`, and starts over.
+    pub fn drain_to(&mut self, out: &mut impl Write, skip: usize) -> io::Result<()> {
+        let mut skip = skip;
         if let Some(f) = self.file.take() {
             let mut f = f.into_inner().map_err(io::IntoInnerError::into_error)?;
-            f.seek(SeekFrom::Start(0))?;
+            // The file holds at least IN_MEMORY bytes, far more than any skip.
+            f.seek(SeekFrom::Start(skip as u64))?;
+            skip = 0;
             io::copy(&mut f, out)?;
         }
-        out.write_all(&self.mem)?;
+        out.write_all(self.mem.get(skip..).unwrap_or_default())?;
         self.mem.clear();
         Ok(())
     }
@@ -77,11 +80,15 @@ mod tests {
         }
         assert!(s.file.is_some(), "spilled past the memory limit");
         let mut out = Vec::new();
-        s.drain_to(&mut out).unwrap();
+        s.drain_to(&mut out, 0).unwrap();
         assert_eq!(out.len(), 10 * (1 + chunk.len()));
         for i in 0..10usize {
             assert_eq!(out[i * (1 + chunk.len())], i as u8);
         }
         assert!(s.is_empty());
+        s.write_all(b",a,b").unwrap();
+        let mut out = Vec::new();
+        s.drain_to(&mut out, 1).unwrap();
+        assert_eq!(out, b"a,b");
     }
 }
