@@ -173,16 +173,18 @@ impl CaptureResult {
 
 /// Work done on each connection where it ended, before the connections are put in order: on
 /// the tracker's thread with `jobs` > 1, so that building and serializing what a command keeps of
-/// a connection runs on every core too. Any `Fn(Box<Connection>) -> T + Sync` is one.
+/// a connection runs on every core too. Bytes it appends to `bytes` (one buffer per batch, so
+/// serializing allocates per batch, not per connection) reach `on_conn` with its output. Any
+/// `Fn(Box<Connection>, &mut Vec<u8>) -> T + Sync` is one.
 pub trait Prepare: Sync {
     type Output: Send;
-    fn prepare(&self, conn: Box<Connection>) -> Self::Output;
+    fn prepare(&self, conn: Box<Connection>, bytes: &mut Vec<u8>) -> Self::Output;
 }
 
-impl<T: Send, F: Fn(Box<Connection>) -> T + Sync> Prepare for F {
+impl<T: Send, F: Fn(Box<Connection>, &mut Vec<u8>) -> T + Sync> Prepare for F {
     type Output = T;
-    fn prepare(&self, conn: Box<Connection>) -> T {
-        self(conn)
+    fn prepare(&self, conn: Box<Connection>, bytes: &mut Vec<u8>) -> T {
+        self(conn, bytes)
     }
 }
 
@@ -210,18 +212,24 @@ pub fn run(
     mut on_conn: impl FnMut(Connection) -> ControlFlow<()>,
 ) -> CaptureResult {
     let source = Source::new(vec![(name, reader)]);
-    pipeline(source, opts, &|c| c, |c: Box<Connection>| on_conn(*c))
+    pipeline(
+        source,
+        opts,
+        &|c, _: &mut Vec<u8>| c,
+        |c: Box<Connection>, _: &[u8]| on_conn(*c),
+    )
 }
 
 /// Several captures read as one timeline, merged by timestamp while streaming (tcpdump's
 /// rotated files); one capture when `readers` holds one. Frames are numbered over the merged
 /// timeline, as mergecap would. `prep` runs on each connection where it ended, `on_conn` on
-/// its result, on this thread, in the order the connections ended.
+/// its result (with the bytes it wrote in its batch's buffer), on this thread, in the order the
+/// connections ended.
 pub fn analyze_merged<P: Prepare>(
     readers: Vec<(String, CaptureReader)>,
     opts: Options,
     prep: &P,
-    on_conn: impl FnMut(P::Output) -> ControlFlow<()>,
+    on_conn: impl FnMut(P::Output, &[u8]) -> ControlFlow<()>,
 ) -> CaptureResult {
     pipeline(Source::new(readers), opts, prep, on_conn)
 }
@@ -390,6 +398,8 @@ struct Batch {
     #[allow(clippy::vec_box)]
     ended: Vec<Box<Connection>>,
     time_wait: Vec<TimeWaitEvent>,
+    /// How many bytes `prepare` wrote for the last batch: the next one's first guess.
+    bytes_hint: usize,
 }
 
 impl ConnSink for Batch {
@@ -401,9 +411,11 @@ impl ConnSink for Batch {
     }
 }
 
-/// A batch's connections, prepared and sorted by (end, id), and its TIME-WAIT events.
+/// A batch's connections, prepared and sorted by (end, id), the bytes `prepare` wrote for them,
+/// and the batch's TIME-WAIT events.
 struct Ready<T> {
     conns: Vec<(Timestamp, u64, T)>,
+    bytes: Vec<u8>,
     time_wait: Vec<TimeWaitEvent>,
 }
 
@@ -414,15 +426,23 @@ impl Batch {
         // Sorted while they are boxes: pointers move, not what `prepare` makes of them.
         self.ended
             .sort_unstable_by_key(|c| (c.ended_at.unwrap_or_default(), c.id));
+        let mut bytes = Vec::with_capacity(self.bytes_hint);
         let mut conns = Vec::with_capacity(self.ended.len());
-        conns.extend(
-            self.ended
-                .drain(..)
-                .map(|c| (c.ended_at.unwrap_or_default(), c.id, prep.prepare(c))),
-        );
+        conns.extend(self.ended.drain(..).map(|c| {
+            (
+                c.ended_at.unwrap_or_default(),
+                c.id,
+                prep.prepare(c, &mut bytes),
+            )
+        }));
+        self.bytes_hint = bytes.len();
         let mut time_wait = Vec::with_capacity(self.time_wait.len());
         time_wait.append(&mut self.time_wait);
-        Ready { conns, time_wait }
+        Ready {
+            conns,
+            bytes,
+            time_wait,
+        }
     }
 }
 
@@ -444,13 +464,15 @@ impl<F> Collector<F> {
     /// One batch, from every tracker (each part sorted): merged by (end, id), handed over.
     fn take<T>(&mut self, parts: Vec<Ready<T>>)
     where
-        F: FnMut(T) -> ControlFlow<()>,
+        F: FnMut(T, &[u8]) -> ControlFlow<()>,
     {
         let mut events = Vec::with_capacity(parts.iter().map(|r| r.time_wait.len()).sum());
+        let mut bytes = Vec::with_capacity(parts.len());
         let mut heads: Vec<_> = parts
             .into_iter()
             .map(|r| {
                 events.extend(r.time_wait);
+                bytes.push(r.bytes);
                 r.conns.into_iter().peekable()
             })
             .collect();
@@ -464,7 +486,7 @@ impl<F> Collector<F> {
             let Some((_, _, item)) = heads[i].next() else {
                 break;
             };
-            if !self.stop && (self.on_conn)(item).is_break() {
+            if !self.stop && (self.on_conn)(item, &bytes[i]).is_break() {
                 self.stop = true;
             }
         }
@@ -476,7 +498,7 @@ fn pipeline<P: Prepare>(
     mut source: Source,
     opts: Options,
     prep: &P,
-    mut on_conn: impl FnMut(P::Output) -> ControlFlow<()>,
+    mut on_conn: impl FnMut(P::Output, &[u8]) -> ControlFlow<()>,
 ) -> CaptureResult {
     if opts.progress {
         source.show_progress();
@@ -485,12 +507,18 @@ fn pipeline<P: Prepare>(
     let (source, end, totals, book, stop) = if jobs == 1 {
         // On one thread each connection is prepared just before it is handed over, while what
         // `prepare` made of it is still in the cache.
+        let mut scratch = Vec::new();
         let mut col = Collector {
-            on_conn: |c: Box<Connection>| on_conn(prep.prepare(c)),
+            on_conn: |c: Box<Connection>, _: &[u8]| {
+                scratch.clear();
+                let out = prep.prepare(c, &mut scratch);
+                on_conn(out, &scratch)
+            },
             book: TimeWaitBook::default(),
             stop: false,
         };
-        let (source, end, totals) = run_inline(source, &opts, &|c| c, &mut col);
+        let keep = |c, _: &mut Vec<u8>| c;
+        let (source, end, totals) = run_inline(source, &opts, &keep, &mut col);
         (source, end, totals, col.book, col.stop)
     } else {
         let mut col = Collector {
@@ -585,7 +613,7 @@ fn track_batch<P: Prepare>(
 }
 
 /// One tracker on the calling thread, in the same batches as the sharded run.
-fn run_inline<P: Prepare, F: FnMut(P::Output) -> ControlFlow<()>>(
+fn run_inline<P: Prepare, F: FnMut(P::Output, &[u8]) -> ControlFlow<()>>(
     mut source: Source,
     opts: &Options,
     prep: &P,
@@ -616,7 +644,7 @@ struct Work {
     last: bool,
 }
 
-fn run_sharded<P: Prepare, F: FnMut(P::Output) -> ControlFlow<()>>(
+fn run_sharded<P: Prepare, F: FnMut(P::Output, &[u8]) -> ControlFlow<()>>(
     source: Source,
     opts: &Options,
     jobs: usize,

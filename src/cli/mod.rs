@@ -8,10 +8,11 @@ pub use config::{parse_duration, ConnFilter, LintConfig, ReportConfig, RunConfig
 use crate::analyze::{analyze_merged, CaptureResult, Options, DEFAULT_MAX_CONNECTIONS};
 use crate::capture::CaptureReader;
 use crate::findings::{self, all_rules, Checker, Finding, HalfOpen, Severity, Verdict};
+use crate::report::summary::Tally;
 use crate::report::{
     ConnReport, CsvEmitter, Emitter, GithubEmitter, HumanEmitter, JsonEmitter, JsonlEmitter,
-    JunitEmitter, LintJsonEmitter, Render, Rendered, SarifEmitter, Summary, TableEmitter,
-    TableOptions, ZeekEmitter,
+    JunitEmitter, LintJsonEmitter, Render, SarifEmitter, Summary, TableEmitter, TableOptions,
+    ZeekEmitter,
 };
 use crate::tcp::{Connection, TcpConfig};
 use crate::time::Timestamp;
@@ -295,18 +296,23 @@ fn stdout() -> BufWriter<io::StdoutLock<'static>> {
     BufWriter::with_capacity(1 << 16, io::stdout().lock())
 }
 
-/// What a command keeps of a connection, made on the thread where the connection ended.
+/// What a command keeps of a connection, made on the thread where the connection ended. What
+/// crosses to the emitter's thread is small: a rendered record travels as bytes in its batch's
+/// buffer, and the record itself is dropped where it was made.
 #[derive(Default)]
 struct Prepared {
-    /// `report`: the record, with its findings; none when the filter leaves the connection out.
-    /// Boxed: it goes through a few hands on its way to the emitter.
+    /// `report`: what the summary counts; none when the filter leaves the connection out.
+    tally: Option<Tally>,
+    /// `report`, for a format without a renderer: the record, with its findings. Boxed: it
+    /// goes through a few hands on its way to the emitter.
     rec: Option<Box<ConnReport>>,
+    /// `report`, for a format with a renderer: where its bytes are in the batch's buffer, and
+    /// where those for now end.
+    rendered: Option<(usize, usize, usize)>,
     /// `lint`: the findings.
     findings: Vec<Finding>,
     /// The connection was half-open: its server and first SYN (HS005 counts them).
     half_open: Option<(IpAddr, Timestamp)>,
-    /// The record serialized by the format's renderer, when it has one.
-    rendered: Option<Rendered>,
 }
 
 /// How a command turns connections into [`Prepared`]: `report` builds records, filtered, and
@@ -318,7 +324,7 @@ struct Keep {
 }
 
 impl Keep {
-    fn prepare(&self, checker: &Checker, conn: &Connection) -> Prepared {
+    fn prepare(&self, checker: &Checker, conn: &Connection, bytes: &mut Vec<u8>) -> Prepared {
         let Some(filter) = &self.records else {
             let (findings, half_open) = checker.connection(conn);
             return Prepared {
@@ -333,12 +339,26 @@ impl Keep {
         }
         let (findings, half_open) = checker.connection(conn);
         rec.findings = findings;
-        // A record that cannot be serialized here is serialized (and fails) in the emitter.
-        let rendered = self.render.as_ref().and_then(|r| r.render(&rec).ok());
+        let tally = Some(Tally::of(&rec));
+        if let Some(render) = &self.render {
+            let start = bytes.len();
+            match render.render(&rec, bytes) {
+                Ok(now) => {
+                    return Prepared {
+                        tally,
+                        rendered: Some((start, start + now, bytes.len())),
+                        half_open,
+                        ..Prepared::default()
+                    }
+                }
+                // The emitter serializes it again, and reports the error.
+                Err(_) => bytes.truncate(start),
+            }
+        }
         Prepared {
+            tally,
             rec: Some(rec),
             half_open,
-            rendered,
             ..Prepared::default()
         }
     }
@@ -348,8 +368,9 @@ impl Keep {
 trait Handler {
     /// What to make of each connection where it ends.
     fn keep(&self) -> Keep;
-    /// A connection has ended (in the order they end).
-    fn connection(&mut self, p: Prepared) -> io::Result<()>;
+    /// A connection has ended (in the order they end); `bytes`: the buffer its rendered bytes
+    /// are in.
+    fn connection(&mut self, p: Prepared, bytes: &[u8]) -> io::Result<()>;
     /// A capture has been read, with its capture-wide findings; `error`: it was damaged beyond a
     /// cut tail.
     fn capture(
@@ -410,14 +431,14 @@ fn read_captures(
             keep.render = None;
         }
         let rules: &Checker = checker;
-        let prepare = |c: Box<Connection>| keep.prepare(rules, &c);
+        let prepare = |c: Box<Connection>, bytes: &mut Vec<u8>| keep.prepare(rules, &c, bytes);
         let mut half_open = HalfOpen::default();
         let mut write_error: Option<io::Error> = None;
-        let result = analyze_merged(readers, opts, &prepare, |p: Prepared| {
+        let result = analyze_merged(readers, opts, &prepare, |p: Prepared, bytes: &[u8]| {
             if let Some((server, first_syn)) = p.half_open {
                 half_open.add(server, first_syn);
             }
-            match h.connection(p) {
+            match h.connection(p, bytes) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => {
                     write_error = Some(e);
@@ -468,10 +489,14 @@ impl Handler for ReportHandler<'_> {
         }
     }
 
-    fn connection(&mut self, p: Prepared) -> io::Result<()> {
-        let Some(rec) = p.rec else { return Ok(()) };
-        self.summary.add(&rec);
-        self.out.connection(&rec, p.rendered.as_ref())
+    fn connection(&mut self, p: Prepared, bytes: &[u8]) -> io::Result<()> {
+        let Some(tally) = p.tally else { return Ok(()) };
+        self.summary.add_tally(&tally);
+        match (p.rendered, p.rec) {
+            (Some((start, mid, end)), _) => self.out.rendered(&bytes[start..mid], &bytes[mid..end]),
+            (None, Some(rec)) => self.out.connection(&rec),
+            (None, None) => Ok(()),
+        }
     }
 
     fn capture(
@@ -528,7 +553,7 @@ impl Handler for LintHandler<'_> {
         Keep::default()
     }
 
-    fn connection(&mut self, p: Prepared) -> io::Result<()> {
+    fn connection(&mut self, p: Prepared, _: &[u8]) -> io::Result<()> {
         for f in &p.findings {
             self.out.finding(f)?;
             self.codes.push(f.code);

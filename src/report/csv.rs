@@ -1,6 +1,6 @@
 //! `--format csv`: one row per connection, with a header row.
 
-use super::{ConnReport, Emitter, Rendered, Summary};
+use super::{ConnReport, Emitter, Summary};
 use crate::analyze::CaptureResult;
 use crate::findings::Verdict;
 use std::io::{self, Write};
@@ -62,7 +62,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 }
 
 impl<W: Write> Emitter for CsvEmitter<W> {
-    fn connection(&mut self, c: &ConnReport, _: Option<&Rendered>) -> io::Result<()> {
+    fn connection(&mut self, c: &ConnReport) -> io::Result<()> {
         self.header()?;
         let hs = c.handshake.as_ref();
         let row: [String; 27] = [

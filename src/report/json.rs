@@ -3,7 +3,7 @@
 //! not rely on key order.
 
 use super::spill::Spill;
-use super::{ConnReport, Emitter, Render, Rendered, Summary, SCHEMA_VERSION};
+use super::{ConnReport, Emitter, Render, Summary, SCHEMA_VERSION};
 use crate::analyze::{CaptureResult, CaptureSummary};
 use crate::findings::Verdict;
 use serde::Serialize;
@@ -110,6 +110,18 @@ impl<W: Write> JsonEmitter<W> {
         }
     }
 
+    /// Before each connection: the first item of an array goes without the comma.
+    fn separate(&mut self) -> io::Result<()> {
+        self.start()?;
+        let sep = if self.connections == 0 {
+            &ITEM[1..]
+        } else {
+            ITEM
+        };
+        self.connections += 1;
+        self.out.write_all(sep)
+    }
+
     fn start(&mut self) -> io::Result<()> {
         if !self.started {
             self.started = true;
@@ -134,44 +146,32 @@ pub struct JsonRender;
 const ITEM: &[u8] = b",\n    ";
 
 impl Render for JsonRender {
-    fn render(&self, rec: &ConnReport) -> io::Result<Rendered> {
-        let mut r = Rendered {
-            now: Vec::with_capacity(1024),
-            later: Vec::new(),
-        };
-        serde_json::to_writer(&mut r.now, rec)?;
+    fn render(&self, rec: &ConnReport, out: &mut Vec<u8>) -> io::Result<usize> {
+        let start = out.len();
+        serde_json::to_writer(&mut *out, rec)?;
+        let now = out.len() - start;
         for f in &rec.findings {
-            r.later.extend_from_slice(ITEM);
-            serde_json::to_writer(&mut r.later, f)?;
+            out.extend_from_slice(ITEM);
+            serde_json::to_writer(&mut *out, f)?;
         }
-        Ok(r)
+        Ok(now)
     }
 }
 
 impl<W: Write> Emitter for JsonEmitter<W> {
-    fn connection(&mut self, conn: &ConnReport, rendered: Option<&Rendered>) -> io::Result<()> {
-        self.start()?;
-        // The first item of an array goes without the comma.
-        let sep = if self.connections == 0 {
-            &ITEM[1..]
-        } else {
-            ITEM
-        };
-        self.connections += 1;
-        self.out.write_all(sep)?;
-        match rendered {
-            Some(r) => {
-                self.out.write_all(&r.now)?;
-                self.findings.write_all(&r.later)?;
-            }
-            None => {
-                serde_json::to_writer(&mut self.out, conn)?;
-                for f in &conn.findings {
-                    self.finding(f)?;
-                }
-            }
+    fn connection(&mut self, conn: &ConnReport) -> io::Result<()> {
+        self.separate()?;
+        serde_json::to_writer(&mut self.out, conn)?;
+        for f in &conn.findings {
+            self.finding(f)?;
         }
         Ok(())
+    }
+
+    fn rendered(&mut self, now: &[u8], later: &[u8]) -> io::Result<()> {
+        self.separate()?;
+        self.out.write_all(now)?;
+        self.findings.write_all(later)
     }
 
     fn finding(&mut self, f: &crate::findings::Finding) -> io::Result<()> {

@@ -1,7 +1,7 @@
 //! `--format jsonl`: one JSON object per line, each with a `type` of `capture`, `connection`,
 //! `finding` or `summary`; connections are written as they end.
 
-use super::{CaptureJson, ConnReport, Emitter, Render, Rendered, Summary, SCHEMA_VERSION};
+use super::{CaptureJson, ConnReport, Emitter, Render, Summary, SCHEMA_VERSION};
 use crate::analyze::CaptureResult;
 use crate::findings::Verdict;
 use serde::Serialize;
@@ -39,30 +39,26 @@ fn line<T: Serialize>(out: &mut impl Write, ty: &'static str, inner: &T) -> io::
 pub struct JsonlRender;
 
 impl Render for JsonlRender {
-    fn render(&self, rec: &ConnReport) -> io::Result<Rendered> {
-        let mut r = Rendered {
-            now: Vec::with_capacity(1024),
-            later: Vec::new(),
-        };
+    fn render(&self, rec: &ConnReport, out: &mut Vec<u8>) -> io::Result<usize> {
+        let start = out.len();
         for f in &rec.findings {
-            line(&mut r.now, "finding", f)?;
+            line(out, "finding", f)?;
         }
-        line(&mut r.now, "connection", rec)?;
-        Ok(r)
+        line(out, "connection", rec)?;
+        Ok(out.len() - start)
     }
 }
 
 impl<W: Write> Emitter for JsonlEmitter<W> {
-    fn connection(&mut self, conn: &ConnReport, rendered: Option<&Rendered>) -> io::Result<()> {
-        match rendered {
-            Some(r) => self.out.write_all(&r.now),
-            None => {
-                for f in &conn.findings {
-                    self.line("finding", f)?;
-                }
-                self.line("connection", conn)
-            }
+    fn connection(&mut self, conn: &ConnReport) -> io::Result<()> {
+        for f in &conn.findings {
+            self.line("finding", f)?;
         }
+        self.line("connection", conn)
+    }
+
+    fn rendered(&mut self, now: &[u8], _: &[u8]) -> io::Result<()> {
+        self.out.write_all(now)
     }
 
     fn renderer(&self) -> Option<Arc<dyn Render>> {

@@ -29,29 +29,26 @@ use std::sync::Arc;
 /// Version of the JSON document's layout (CONTRACT.md's `schema`).
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// A connection and its findings serialized away from the writer, on the thread where the
-/// connection ended (see [`Render`]).
-#[derive(Debug, Default)]
-pub struct Rendered {
-    /// Bytes for the output, now.
-    pub now: Vec<u8>,
-    /// Bytes held for the end of the document (the JSON report's `findings`), each item led by
-    /// a comma.
-    pub later: Vec<u8>,
-}
-
-/// The part of a format that needs no writer: turning a connection into bytes. It runs on the
-/// tracker threads with `--jobs`, so serializing uses every core as well.
+/// The part of a format that needs no writer: turning a connection and its findings into the
+/// bytes the emitter will write. It runs on the tracker threads with `--jobs`, so serializing
+/// uses every core as well.
 pub trait Render: Send + Sync {
-    fn render(&self, rec: &ConnReport) -> io::Result<Rendered>;
+    /// Appends to `out` the bytes for the output now, then the bytes held for the end of the
+    /// document (the JSON report's `findings`, each led by a comma); returns how many of the
+    /// appended bytes are for now.
+    fn render(&self, rec: &ConnReport, out: &mut Vec<u8>) -> io::Result<usize>;
 }
 
 /// The one output trait: report formats use connections and the summary, lint formats use
 /// findings and verdicts; each ignores what it does not show.
 pub trait Emitter {
-    /// A connection has ended, with its findings (report only). `rendered`: what this format's
-    /// [`Emitter::renderer`] made of it, when it has one.
-    fn connection(&mut self, _conn: &ConnReport, _rendered: Option<&Rendered>) -> io::Result<()> {
+    /// A connection has ended, with its findings (report only).
+    fn connection(&mut self, _conn: &ConnReport) -> io::Result<()> {
+        Ok(())
+    }
+    /// A connection has ended, already turned into bytes by this format's
+    /// [`Emitter::renderer`]: `now` for the output, `later` for the end of the document.
+    fn rendered(&mut self, _now: &[u8], _later: &[u8]) -> io::Result<()> {
         Ok(())
     }
     /// A finding of no connection (capture-wide); for lint, every finding.

@@ -64,6 +64,33 @@ impl Serialize for TimeWaitList<'_> {
     }
 }
 
+/// The few facts of a connection the summary counts: small enough to travel between threads
+/// instead of the whole record.
+#[derive(Clone, Copy, Debug)]
+pub struct Tally {
+    conn_state: &'static str,
+    orig_state: State,
+    resp_state: State,
+    syn_retransmits: u32,
+    synack_retransmits: u32,
+    rst_segments: u32,
+    half_open: bool,
+}
+
+impl Tally {
+    pub fn of(c: &ConnReport) -> Self {
+        Tally {
+            conn_state: c.conn_state,
+            orig_state: c.orig_state,
+            resp_state: c.resp_state,
+            syn_retransmits: c.syn_retransmits,
+            synack_retransmits: c.synack_retransmits,
+            rst_segments: c.rst_segments,
+            half_open: c.half_open(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
     pub connections: u64,
@@ -90,18 +117,23 @@ fn state_idx(s: State) -> usize {
 
 impl Summary {
     pub fn add(&mut self, c: &ConnReport) {
+        self.add_tally(&Tally::of(c));
+    }
+
+    /// What the summary counts of one connection.
+    pub fn add_tally(&mut self, t: &Tally) {
         self.connections += 1;
-        if let Some(i) = CONN_STATES.iter().position(|s| *s == c.conn_state) {
+        if let Some(i) = CONN_STATES.iter().position(|s| *s == t.conn_state) {
             self.conn_state[i] += 1;
         }
-        let (o, r) = (state_idx(c.orig_state), state_idx(c.resp_state));
+        let (o, r) = (state_idx(t.orig_state), state_idx(t.resp_state));
         self.final_state[0][o] += 1;
         self.final_state[1][r] += 1;
         self.matrix[o][r] += 1;
-        self.syn_retransmissions += u64::from(c.syn_retransmits);
-        self.synack_retransmissions += u64::from(c.synack_retransmits);
-        self.rst_segments += u64::from(c.rst_segments);
-        self.half_open += u64::from(c.half_open());
+        self.syn_retransmissions += u64::from(t.syn_retransmits);
+        self.synack_retransmissions += u64::from(t.synack_retransmits);
+        self.rst_segments += u64::from(t.rst_segments);
+        self.half_open += u64::from(t.half_open);
     }
 
     pub fn add_time_wait(&mut self, capture: &str, holders: &[(IpAddr, TimeWaitHolder)]) {

@@ -4,7 +4,7 @@
 //! never with NO_COLOR.
 
 use super::summary::CONN_STATES;
-use super::{ConnReport, Emitter, Rendered, Summary};
+use super::{ConnReport, Emitter, Summary};
 use crate::analyze::CaptureResult;
 use crate::findings::Verdict;
 use crate::findings::{Finding, Severity};
@@ -378,7 +378,7 @@ impl<W: Write> Emitter for TableEmitter<W> {
         Ok(())
     }
 
-    fn connection(&mut self, conn: &ConnReport, _: Option<&Rendered>) -> io::Result<()> {
+    fn connection(&mut self, conn: &ConnReport) -> io::Result<()> {
         for f in &conn.findings {
             self.finding(f)?;
         }

@@ -2,7 +2,7 @@
 //! Zeek tooling read it unchanged. Fields synack does not compute are unset (`-`). `#open` and
 //! `#close` carry capture time, so the output is reproducible.
 
-use super::{ConnReport, Emitter, Rendered, Summary};
+use super::{ConnReport, Emitter, Summary};
 use crate::analyze::CaptureResult;
 use crate::findings::Verdict;
 use crate::time::Timestamp;
@@ -82,7 +82,7 @@ fn unset<T: ToString>(v: Option<T>) -> String {
 }
 
 impl<W: Write> Emitter for ZeekEmitter<W> {
-    fn connection(&mut self, c: &ConnReport, _: Option<&Rendered>) -> io::Result<()> {
+    fn connection(&mut self, c: &ConnReport) -> io::Result<()> {
         self.open(Some(c.first_ts))?;
         self.last = Some(self.last.map_or(c.last_ts, |l| l.max(c.last_ts)));
         let z = &c.zeek;
