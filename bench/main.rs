@@ -130,14 +130,12 @@ fn run(capture: &Path, repeat: usize, jobs: Option<usize>, external_repeat: usiz
     let mut ours = vec![
         stage("floor (pcap-parser + etherparse)", &["floor"]),
         stage("synack read+decode", &["decode"]),
-        stage("synack tracking, no report", &["track"]),
+        stage("synack tracking only, -j 1", &["track"]),
         Variant::new(
-            "synack report --format json",
+            "synack report --format json -j 1",
             &synack,
-            &["report", "--format", "json", cap],
+            &["report", "--format", "json", "--jobs", "1", cap],
         ),
-        Variant::new("synack report (table)", &synack, &["report", cap]),
-        Variant::new("synack lint", &synack, &["lint", cap]).ok_codes(&[0, 1]),
     ];
     if jobs > 1 {
         ours.push(Variant::new(
@@ -145,6 +143,16 @@ fn run(capture: &Path, repeat: usize, jobs: Option<usize>, external_repeat: usiz
             &synack,
             &["report", "--format", "json", "--jobs", &j, cap],
         ));
+    }
+    ours.push(Variant::new(
+        &format!("synack report (table) -j {jobs}"),
+        &synack,
+        &["report", "--jobs", &j, cap],
+    ));
+    ours.push(
+        Variant::new("synack lint -j 1", &synack, &["lint", "--jobs", "1", cap]).ok_codes(&[0, 1]),
+    );
+    if jobs > 1 {
         ours.push(
             Variant::new(
                 &format!("synack lint -j {jobs}"),

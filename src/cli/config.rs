@@ -51,6 +51,9 @@ impl ConnFilter {
     }
 }
 
+/// Beyond this many trackers the reader, one thread, is the limit: more only cost memory.
+const MAX_AUTO_JOBS: usize = 8;
+
 /// How the captures are read.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
@@ -65,8 +68,10 @@ pub struct RunConfig {
 impl From<&RunArgs> for RunConfig {
     fn from(a: &RunArgs) -> Self {
         let jobs = match a.jobs {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
+            None | Some(0) => {
+                std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_AUTO_JOBS))
+            }
+            Some(n) => n,
         };
         // CI services set CI (GitHub, GitLab, CircleCI, Travis, Buildkite...): logs, not
         // terminals, even when a pseudo-terminal is attached.

@@ -7,7 +7,7 @@ pub use config::{parse_duration, ConnFilter, LintConfig, ReportConfig, RunConfig
 
 use crate::analyze::{analyze_merged, CaptureResult, Options, DEFAULT_MAX_CONNECTIONS};
 use crate::capture::CaptureReader;
-use crate::findings::{self, all_rules, Checker, Finding, HalfOpen, Severity, Verdict};
+use crate::findings::{self, all_rules, Checker, Counts, Finding, HalfOpen, Severity, Verdict};
 use crate::report::summary::Tally;
 use crate::report::{
     ConnReport, CsvEmitter, Emitter, GithubEmitter, HumanEmitter, JsonEmitter, JsonlEmitter,
@@ -110,15 +110,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub merge: bool,
 
-    /// Threads tracking connections (0: one per core); the output is the same for every N
-    #[arg(
-        short,
-        long,
-        value_name = "N",
-        default_value_t = 1,
-        env = "SYNACK_JOBS"
-    )]
-    pub jobs: usize,
+    /// Threads tracking connections [default: one per core, at most 8]; the output is the same
+    /// for every N
+    #[arg(short, long, value_name = "N", env = "SYNACK_JOBS")]
+    pub jobs: Option<usize>,
 
     /// Live connections held at most; beyond, the longest idle are retired early (CQ006)
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS,
@@ -543,8 +538,8 @@ fn report(cfg: ReportConfig) -> anyhow::Result<ExitStatus> {
 struct LintHandler<'a> {
     out: Box<dyn Emitter>,
     cfg: &'a LintConfig,
-    /// The codes of the findings of the capture being read: enough for its verdict.
-    codes: Vec<&'static str>,
+    /// How many findings of each rule the capture being read has: enough for its verdict.
+    codes: Counts,
     failed: bool,
 }
 
@@ -556,7 +551,7 @@ impl Handler for LintHandler<'_> {
     fn connection(&mut self, p: Prepared, _: &[u8]) -> io::Result<()> {
         for f in &p.findings {
             self.out.finding(f)?;
-            self.codes.push(f.code);
+            self.codes.add(f.code);
         }
         Ok(())
     }
@@ -569,7 +564,7 @@ impl Handler for LintHandler<'_> {
     ) -> io::Result<()> {
         for f in &findings {
             self.out.finding(f)?;
-            self.codes.push(f.code);
+            self.codes.add(f.code);
         }
         let verdict = Verdict::judge(
             &result.capture.path,
@@ -595,7 +590,7 @@ fn lint(cfg: LintConfig) -> anyhow::Result<ExitStatus> {
     let mut h = LintHandler {
         out,
         cfg: &cfg,
-        codes: Vec::new(),
+        codes: Counts::default(),
         failed: false,
     };
     let mut checker = Checker::new(cfg.rules.clone());

@@ -15,7 +15,7 @@ mod time_wait;
 mod verdict;
 
 pub use config::{known_codes, parse_allow, parse_severity_override, RuleConfig, Thresholds};
-pub use verdict::{RuleTally, Verdict};
+pub use verdict::{Counts, RuleTally, Verdict};
 
 use crate::analyze::CaptureResult;
 use crate::tcp::Connection;

@@ -157,7 +157,7 @@ fn command_line_overrides_parse() {
 #[test]
 fn verdict_fails_only_beyond_the_allowed_count_at_or_above_fail_on() {
     let mut cfg = RuleConfig::default();
-    let codes = ["HS001", "HS001", "TW002"];
+    let codes: Counts = ["HS001", "HS001", "TW002"].into_iter().collect();
     let v = Verdict::judge("x", &codes, &cfg, Severity::Warning, false);
     assert!(v.failed());
     assert_eq!(v.findings(), 3);

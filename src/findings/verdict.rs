@@ -21,6 +21,38 @@ impl RuleTally {
     }
 }
 
+/// How many findings of each rule a capture has: all a verdict needs of them.
+#[derive(Clone, Debug, Default)]
+pub struct Counts(Vec<(&'static str, u64)>);
+
+impl Counts {
+    pub fn add(&mut self, code: &'static str) {
+        match self.0.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, n)) => *n += 1,
+            None => self.0.push((code, 1)),
+        }
+    }
+
+    pub fn get(&self, code: &str) -> u64 {
+        self.0
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+impl FromIterator<&'static str> for Counts {
+    fn from_iter<I: IntoIterator<Item = &'static str>>(codes: I) -> Self {
+        let mut c = Counts::default();
+        codes.into_iter().for_each(|code| c.add(code));
+        c
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Verdict {
     pub capture: String,
@@ -32,10 +64,10 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// Judges a capture from the codes of its findings.
+    /// Judges a capture from how many findings of each rule it has.
     pub fn judge(
         capture: &str,
-        codes: &[&'static str],
+        counts: &Counts,
         cfg: &RuleConfig,
         fail_on: Severity,
         error: bool,
@@ -43,7 +75,7 @@ impl Verdict {
         let tallies = all_rules()
             .filter_map(|rule| {
                 let severity = cfg.severity_of(rule)?;
-                let n = codes.iter().filter(|c| **c == rule.code).count() as u64;
+                let n = counts.get(rule.code);
                 Some(RuleTally {
                     rule,
                     severity,

@@ -7,7 +7,7 @@ mod json;
 mod jsonl;
 mod lint;
 pub mod record;
-mod spill;
+pub(crate) mod spill;
 pub mod summary;
 mod table;
 mod zeek;

@@ -5,16 +5,31 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 
-/// In memory up to this many bytes.
+/// In memory up to this many bytes, by default.
 const IN_MEMORY: usize = 4 << 20;
 
-#[derive(Default)]
 pub struct Spill {
     mem: Vec<u8>,
     file: Option<BufWriter<File>>,
+    limit: usize,
+}
+
+impl Default for Spill {
+    fn default() -> Self {
+        Spill::with_limit(IN_MEMORY)
+    }
 }
 
 impl Spill {
+    /// Kept in memory up to `limit` bytes.
+    pub fn with_limit(limit: usize) -> Self {
+        Spill {
+            mem: Vec::new(),
+            file: None,
+            limit,
+        }
+    }
+
     /// Nothing written yet.
     pub fn is_empty(&self) -> bool {
         self.mem.is_empty() && self.file.is_none()
@@ -25,7 +40,7 @@ impl Spill {
         let mut skip = skip;
         if let Some(f) = self.file.take() {
             let mut f = f.into_inner().map_err(io::IntoInnerError::into_error)?;
-            // The file holds at least IN_MEMORY bytes, far more than any skip.
+            // The file holds at least `limit` bytes, more than any skip.
             f.seek(SeekFrom::Start(skip as u64))?;
             skip = 0;
             io::copy(&mut f, out)?;
@@ -44,7 +59,7 @@ impl Write for Spill {
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         self.mem.extend_from_slice(buf);
-        if self.mem.len() >= IN_MEMORY {
+        if self.mem.len() >= self.limit {
             if self.file.is_none() {
                 match tempfile::tempfile() {
                     Ok(f) => self.file = Some(BufWriter::with_capacity(1 << 16, f)),
@@ -62,6 +77,35 @@ impl Write for Spill {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// Output held back per rule (lint's human and JUnit formats list findings grouped by rule):
+/// one [`Spill`] per rule code, each kept small in memory.
+#[derive(Default)]
+pub struct Grouped {
+    groups: Vec<(&'static str, Spill)>,
+}
+
+impl Grouped {
+    /// Where to write more for `code`.
+    pub fn group(&mut self, code: &'static str) -> &mut Spill {
+        let i = match self.groups.iter().position(|(c, _)| *c == code) {
+            Some(i) => i,
+            None => {
+                self.groups.push((code, Spill::with_limit(64 << 10)));
+                self.groups.len() - 1
+            }
+        };
+        &mut self.groups[i].1
+    }
+
+    /// Writes what `code` holds but its first `skip` bytes to `out`, and forgets it.
+    pub fn drain_to(&mut self, code: &str, out: &mut impl Write, skip: usize) -> io::Result<()> {
+        match self.groups.iter().position(|(c, _)| *c == code) {
+            Some(i) => self.groups.swap_remove(i).1.drain_to(out, skip),
+            None => Ok(()),
+        }
     }
 }
 
@@ -90,5 +134,22 @@ mod tests {
         let mut out = Vec::new();
         s.drain_to(&mut out, 1).unwrap();
         assert_eq!(out, b"a,b");
+    }
+
+    #[test]
+    fn groups_keep_their_own_order() {
+        let mut g = Grouped::default();
+        for i in 0..20_000 {
+            let code = if i % 3 == 0 { "A" } else { "B" };
+            writeln!(g.group(code), "{code}{i}").unwrap();
+        }
+        let mut a = Vec::new();
+        g.drain_to("A", &mut a, 0).unwrap();
+        let a = String::from_utf8(a).unwrap();
+        assert_eq!(a.lines().count(), 6667);
+        assert!(a.starts_with("A0\nA3\n"));
+        let mut none = Vec::new();
+        g.drain_to("A", &mut none, 0).unwrap();
+        assert!(none.is_empty(), "drained once");
     }
 }

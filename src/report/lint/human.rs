@@ -5,13 +5,15 @@
 use super::locator;
 use crate::analyze::CaptureResult;
 use crate::findings::{Finding, Severity, Verdict};
+use crate::report::spill::Grouped;
 use crate::report::{Emitter, Summary};
 use std::io::{self, Write};
 
 pub struct HumanEmitter<W: Write> {
     out: W,
     color: bool,
-    pending: Vec<Finding>,
+    /// The current capture's findings, as text, by rule: memory does not grow with them.
+    pending: Grouped,
     verdicts: Vec<Verdict>,
 }
 
@@ -20,7 +22,7 @@ impl<W: Write> HumanEmitter<W> {
         HumanEmitter {
             out,
             color,
-            pending: Vec::new(),
+            pending: Grouped::default(),
             verdicts: Vec::new(),
         }
     }
@@ -61,12 +63,13 @@ fn counts(errors: u64, warnings: u64, info: u64) -> String {
 
 impl<W: Write> Emitter for HumanEmitter<W> {
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
-        self.pending.push(f.clone());
-        Ok(())
+        let out = self.pending.group(f.code);
+        writeln!(out, "  --> {}", locator(f))?;
+        writeln!(out, "      {}", f.message)
     }
 
     fn capture(&mut self, c: &CaptureResult, verdict: Option<&Verdict>) -> io::Result<()> {
-        let findings = std::mem::take(&mut self.pending);
+        let mut findings = std::mem::take(&mut self.pending);
         let Some(v) = verdict else { return Ok(()) };
         for t in v.tallies.iter().filter(|t| t.findings > 0) {
             let title = format!("{} {}", t.rule.code, t.rule.name);
@@ -77,10 +80,7 @@ impl<W: Write> Emitter for HumanEmitter<W> {
                 self.severity(t.severity),
                 plural(t.findings, "finding")
             )?;
-            for f in findings.iter().filter(|f| f.code == t.rule.code) {
-                writeln!(self.out, "  --> {}", locator(f))?;
-                writeln!(self.out, "      {}", f.message)?;
-            }
+            findings.drain_to(t.rule.code, &mut self.out, 0)?;
             writeln!(self.out, "  = help: {}", t.rule.help)?;
             writeln!(self.out)?;
         }

@@ -1,5 +1,8 @@
 //! `--format json` for lint: the findings, and the verdict of each capture and of the run.
+//! Findings are written as they come (held in a [`PrettyItems`]), so memory does not grow with
+//! them.
 
+use super::PrettyItems;
 use crate::analyze::CaptureResult;
 use crate::findings::{Finding, Verdict};
 use crate::report::{Emitter, Summary, SCHEMA_VERSION};
@@ -8,7 +11,8 @@ use std::io::{self, Write};
 
 pub struct LintJsonEmitter<W: Write> {
     out: W,
-    findings: Vec<Value>,
+    /// `findings[]` sits at the top level: items at 4 spaces.
+    findings: PrettyItems,
     captures: Vec<Value>,
     failed: bool,
     fail_on: Option<String>,
@@ -18,7 +22,7 @@ impl<W: Write> LintJsonEmitter<W> {
     pub fn new(out: W) -> Self {
         LintJsonEmitter {
             out,
-            findings: Vec::new(),
+            findings: PrettyItems::new(4),
             captures: Vec::new(),
             failed: false,
             fail_on: None,
@@ -28,9 +32,7 @@ impl<W: Write> LintJsonEmitter<W> {
 
 impl<W: Write> Emitter for LintJsonEmitter<W> {
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
-        self.findings
-            .push(serde_json::to_value(f).map_err(io::Error::other)?);
-        Ok(())
+        self.findings.push(f)
     }
 
     fn capture(&mut self, c: &CaptureResult, verdict: Option<&Verdict>) -> io::Result<()> {
@@ -68,9 +70,9 @@ impl<W: Write> Emitter for LintJsonEmitter<W> {
             "fail_on": self.fail_on,
             "failed": self.failed,
             "captures": self.captures,
-            "findings": self.findings,
+            "findings": [],
         });
-        serde_json::to_writer_pretty(&mut self.out, &doc)?;
+        self.findings.write_into(&mut self.out, &doc, "findings")?;
         writeln!(self.out)?;
         self.out.flush()
     }

@@ -4,14 +4,16 @@
 use super::locator;
 use crate::analyze::CaptureResult;
 use crate::findings::{Finding, Verdict};
+use crate::report::spill::{Grouped, Spill};
 use crate::report::{Emitter, Summary};
-use std::fmt::Write as _;
 use std::io::{self, Write};
 
 pub struct JunitEmitter<W: Write> {
     out: W,
-    pending: Vec<Finding>,
-    suites: String,
+    /// The current capture's findings, as escaped lines each led by a newline, by rule.
+    pending: Grouped,
+    /// Every test suite, held until the totals for `<testsuites>` are known.
+    suites: Spill,
     tests: u64,
     failures: u64,
 }
@@ -20,8 +22,8 @@ impl<W: Write> JunitEmitter<W> {
     pub fn new(out: W) -> Self {
         JunitEmitter {
             out,
-            pending: Vec::new(),
-            suites: String::new(),
+            pending: Grouped::default(),
+            suites: Spill::default(),
             tests: 0,
             failures: 0,
         }
@@ -46,12 +48,12 @@ fn xml(s: &str) -> String {
 
 impl<W: Write> Emitter for JunitEmitter<W> {
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
-        self.pending.push(f.clone());
-        Ok(())
+        let line = xml(&format!("{}: {}", locator(f), f.message));
+        write!(self.pending.group(f.code), "\n{line}")
     }
 
     fn capture(&mut self, c: &CaptureResult, verdict: Option<&Verdict>) -> io::Result<()> {
-        let findings = std::mem::take(&mut self.pending);
+        let mut findings = std::mem::take(&mut self.pending);
         let Some(v) = verdict else { return Ok(()) };
         let name = xml(&c.capture.path);
         let failures = v.tallies.iter().filter(|t| t.failed()).count() as u64;
@@ -59,23 +61,20 @@ impl<W: Write> Emitter for JunitEmitter<W> {
         self.tests += tests;
         self.failures += failures;
         let s = &mut self.suites;
-        let _ = writeln!(
+        writeln!(
             s,
             "  <testsuite name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{}\" skipped=\"0\">",
             u8::from(v.error)
-        );
+        )?;
         for t in &v.tallies {
             let case = xml(&format!("{} {}", t.rule.code, t.rule.name));
-            let lines: Vec<String> = findings
-                .iter()
-                .filter(|f| f.code == t.rule.code)
-                .map(|f| format!("{}: {}", locator(f), f.message))
-                .collect();
+            // The rule's findings, one per line: each was held led by a newline.
+            let code = t.rule.code;
             if t.failed() {
-                let _ = writeln!(s, "    <testcase name=\"{case}\" classname=\"{name}\">");
-                let _ = writeln!(
+                writeln!(s, "    <testcase name=\"{case}\" classname=\"{name}\">")?;
+                write!(
                     s,
-                    "      <failure type=\"{}\" message=\"{}\">{}\n{}</failure>",
+                    "      <failure type=\"{}\" message=\"{}\">",
                     t.severity,
                     xml(&format!(
                         "{} {} finding{} at or above {} ({} allowed)",
@@ -85,23 +84,21 @@ impl<W: Write> Emitter for JunitEmitter<W> {
                         v.fail_on,
                         t.allowed
                     )),
-                    xml(&lines.join("\n")),
-                    xml(&format!("help: {}", t.rule.help))
-                );
-                let _ = writeln!(s, "    </testcase>");
-            } else if lines.is_empty() {
-                let _ = writeln!(s, "    <testcase name=\"{case}\" classname=\"{name}\"/>");
+                )?;
+                findings.drain_to(code, s, 1)?;
+                writeln!(s, "\n{}</failure>", xml(&format!("help: {}", t.rule.help)))?;
+                writeln!(s, "    </testcase>")?;
+            } else if t.findings == 0 {
+                writeln!(s, "    <testcase name=\"{case}\" classname=\"{name}\"/>")?;
             } else {
-                let _ = writeln!(s, "    <testcase name=\"{case}\" classname=\"{name}\">");
-                let _ = writeln!(
-                    s,
-                    "      <system-out>{}</system-out>",
-                    xml(&lines.join("\n"))
-                );
-                let _ = writeln!(s, "    </testcase>");
+                writeln!(s, "    <testcase name=\"{case}\" classname=\"{name}\">")?;
+                write!(s, "      <system-out>")?;
+                findings.drain_to(code, s, 1)?;
+                writeln!(s, "</system-out>")?;
+                writeln!(s, "    </testcase>")?;
             }
         }
-        let _ = writeln!(s, "  </testsuite>");
+        writeln!(s, "  </testsuite>")?;
         Ok(())
     }
 
@@ -112,7 +109,7 @@ impl<W: Write> Emitter for JunitEmitter<W> {
             "<testsuites name=\"synack lint\" tests=\"{}\" failures=\"{}\">",
             self.tests, self.failures
         )?;
-        self.out.write_all(self.suites.as_bytes())?;
+        self.suites.drain_to(&mut self.out, 0)?;
         writeln!(self.out, "</testsuites>")?;
         self.out.flush()
     }

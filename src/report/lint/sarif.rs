@@ -1,6 +1,7 @@
 //! `--format sarif`: SARIF 2.1.0 for code-scanning dashboards: one run, one `rules[]` entry per
 //! code, the capture as the artifact of each result.
 
+use super::PrettyItems;
 use crate::analyze::CaptureResult;
 use crate::findings::{all_rules, Finding, Severity, Verdict};
 use crate::report::{Emitter, Summary};
@@ -9,7 +10,8 @@ use std::io::{self, Write};
 
 pub struct SarifEmitter<W: Write> {
     out: W,
-    results: Vec<Value>,
+    /// `runs[0].results[]`: items at 8 spaces.
+    results: PrettyItems,
     artifacts: Vec<String>,
 }
 
@@ -17,7 +19,7 @@ impl<W: Write> SarifEmitter<W> {
     pub fn new(out: W) -> Self {
         SarifEmitter {
             out,
-            results: Vec::new(),
+            results: PrettyItems::new(8),
             artifacts: Vec::new(),
         }
     }
@@ -82,8 +84,7 @@ impl<W: Write> Emitter for SarifEmitter<W> {
                 loc.remove("logicalLocations");
             }
         }
-        self.results.push(result);
-        Ok(())
+        self.results.push(&result)
     }
 
     fn capture(&mut self, c: &CaptureResult, _: Option<&Verdict>) -> io::Result<()> {
@@ -119,10 +120,10 @@ impl<W: Write> Emitter for SarifEmitter<W> {
                     "rules": rules,
                 }},
                 "artifacts": artifacts,
-                "results": self.results,
+                "results": [],
             }],
         });
-        serde_json::to_writer_pretty(&mut self.out, &doc)?;
+        self.results.write_into(&mut self.out, &doc, "results")?;
         writeln!(self.out)?;
         self.out.flush()
     }
