@@ -654,11 +654,11 @@ fn run_sharded<P: Prepare, F: FnMut(P::Output, &[u8]) -> ControlFlow<()>>(
     let stop = Arc::new(AtomicBool::new(false));
     let mut work_tx: Vec<SyncSender<Work>> = Vec::with_capacity(jobs);
     let mut result_rx: Vec<Receiver<BatchResult<P::Output>>> = Vec::with_capacity(jobs);
-    let (recycle_tx, recycle_rx) = sync_channel::<Segments>(jobs * 8);
+    let (recycle_tx, recycle_rx) = sync_channel::<Segments>(jobs * 4);
     std::thread::scope(|scope| {
         for _ in 0..jobs {
-            let (wtx, wrx) = sync_channel::<Work>(4);
-            let (rtx, rrx) = sync_channel::<BatchResult<P::Output>>(4);
+            let (wtx, wrx) = sync_channel::<Work>(2);
+            let (rtx, rrx) = sync_channel::<BatchResult<P::Output>>(2);
             work_tx.push(wtx);
             result_rx.push(rrx);
             let recycle = recycle_tx.clone();
