@@ -29,15 +29,28 @@ use std::hash::BuildHasher;
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
-/// A 4-tuple without direction: the lower endpoint first.
+/// A 4-tuple without direction, the lower endpoint first, as integers: it is built, hashed
+/// and compared for every segment, and integers do that in a few instructions (comparing
+/// `IpAddr`s goes through `memcmp`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FlowKey {
-    lo: Endpoint,
-    hi: Endpoint,
+    lo: (u128, u16),
+    hi: (u128, u16),
+}
+
+/// An endpoint as (address, port); an IPv4 address is taken in its IPv4-mapped IPv6 form (no
+/// segment carries one of each, so no two real endpoints meet as one key).
+fn wide(e: Endpoint) -> (u128, u16) {
+    let addr = match e.addr {
+        std::net::IpAddr::V4(a) => 0xffff_0000_0000 | u128::from(u32::from(a)),
+        std::net::IpAddr::V6(a) => u128::from(a),
+    };
+    (addr, e.port)
 }
 
 impl FlowKey {
     pub fn new(a: Endpoint, b: Endpoint) -> Self {
+        let (a, b) = (wide(a), wide(b));
         if a <= b {
             FlowKey { lo: a, hi: b }
         } else {
