@@ -330,8 +330,11 @@ impl Source {
             frames: 0,
             progress: None,
         };
-        for i in 0..n {
-            s.refill(i);
+        // One input needs no merge: its frames are read straight through.
+        if n > 1 {
+            for i in 0..n {
+                s.refill(i);
+            }
         }
         s
     }
@@ -366,9 +369,14 @@ impl Source {
     /// The next frame of the timeline: its time and what it decoded to, numbered over the
     /// timeline (the file's own numbering when there is one input).
     fn next(&mut self) -> Option<(Timestamp, Decoded)> {
-        let Reverse((ts, i)) = self.heads.pop()?;
-        let mut d = self.pending[i].take()?;
-        self.refill(i);
+        let (ts, mut d) = if let [only] = self.inputs.as_mut_slice() {
+            only.next()?
+        } else {
+            let Reverse((ts, i)) = self.heads.pop()?;
+            let d = self.pending[i].take()?;
+            self.refill(i);
+            (ts, d)
+        };
         self.frames += 1;
         if let Decoded::Tcp(seg) = &mut d {
             seg.frame = self.frames;
