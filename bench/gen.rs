@@ -1,18 +1,20 @@
 //! A deterministic generator of large captures: many interleaved TCP connections with a mix of
-//! what real traffic holds — clean exchanges, retransmitted SYNs, refused connections, half-open
-//! handshakes and resets — written as pcap or pcapng. The same seed and size give the same bytes.
+//! what real traffic holds — clean exchanges, retransmitted SYNs, refused connections, SYNs
+//! nobody answers, half-open handshakes and resets — written as pcap or pcapng. The same seed
+//! and size give the same bytes.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, Write};
 
 /// The mix of connection kinds, in percent.
-const MIX: [(Kind, u32); 6] = [
+const MIX: [(Kind, u32); 7] = [
     (Kind::Clean, 78),
     (Kind::ServerClosesFirst, 6),
     (Kind::SynRetransmitted, 5),
     (Kind::Refused, 4),
-    (Kind::HalfOpen, 3),
+    (Kind::Unanswered, 1),
+    (Kind::HalfOpen, 2),
     (Kind::Reset, 4),
 ];
 
@@ -22,6 +24,9 @@ enum Kind {
     ServerClosesFirst,
     SynRetransmitted,
     Refused,
+    /// SYNs into a black hole: sent three times, never answered.
+    Unanswered,
+    /// The server answers, the final ACK never comes: SYN-ACK sent three times (SYN-RECEIVED).
     HalfOpen,
     Reset,
 }
@@ -108,10 +113,17 @@ fn script(kind: Kind, rng: &mut Rng, lifetime_us: u64) -> Vec<Pkt> {
             s.push(p(false, RST | ACK, 0, rtt));
             return s;
         }
-        Kind::HalfOpen => {
+        Kind::Unanswered => {
             s.push(p(true, SYN, 0, 0));
             s.push(p(true, SYN, 0, 1_000_000));
             s.push(p(true, SYN, 0, 2_000_000));
+            return s;
+        }
+        Kind::HalfOpen => {
+            s.push(p(true, SYN, 0, 0));
+            s.push(p(false, SYN | ACK, 0, rtt));
+            s.push(p(false, SYN | ACK, 0, 1_000_000));
+            s.push(p(false, SYN | ACK, 0, 2_000_000));
             return s;
         }
         Kind::SynRetransmitted => {
@@ -208,7 +220,10 @@ fn build(conn: &mut Conn, pkt: Pkt, ip_id: u16, buf: &mut Vec<u8>) {
         (conn.server, conn.client, conn.sport, conn.cport)
     };
     let syn = pkt.flags & SYN != 0;
+    let synack_again = syn && pkt.flags & ACK != 0 && conn.handshaken;
     let (seq, ack) = match (pkt.from_client, conn.handshaken) {
+        // A retransmitted SYN-ACK carries the same ISN as the first.
+        (false, true) if synack_again => (conn.sseq.wrapping_sub(1), conn.cseq),
         (true, _) => (conn.cseq, conn.sseq),
         (false, true) => (conn.sseq, conn.cseq),
         // Before the handshake the server answers the SYN: it acknowledges the client's ISN + 1,
@@ -262,7 +277,7 @@ fn build(conn: &mut Conn, pkt: Pkt, ip_id: u16, buf: &mut Vec<u8>) {
     } else {
         conn.sseq = conn.sseq.wrapping_add(advance);
     }
-    if syn && pkt.flags & ACK != 0 {
+    if syn && pkt.flags & ACK != 0 && !synack_again {
         conn.sseq = conn.sseq.wrapping_add(1);
         conn.cseq = conn.cseq.wrapping_add(1);
         conn.handshaken = true;
