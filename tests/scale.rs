@@ -134,6 +134,17 @@ fn without_capture(mut v: Value) -> Value {
     v
 }
 
+/// A report's connections, each without the capture it was read from.
+fn conns(doc: &Value) -> Vec<Value> {
+    doc["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .cloned()
+        .map(without_capture)
+        .collect()
+}
+
 #[test]
 fn merge_reads_rotated_files_as_the_capture_they_were_cut_from() {
     // 1001 connections opened and closed within 60 ms, cut into three files as `tcpdump -C`
@@ -163,15 +174,6 @@ fn merge_reads_rotated_files_as_the_capture_they_were_cut_from() {
     let merged = json(&args);
 
     // Every connection, frame numbers and findings included, as in the uncut capture.
-    let conns = |doc: &Value| -> Vec<Value> {
-        doc["connections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .cloned()
-            .map(without_capture)
-            .collect()
-    };
     assert_eq!(conns(&merged).len(), 1001);
     assert_eq!(conns(&merged), conns(&want));
     assert_eq!(
@@ -230,16 +232,7 @@ fn merge_orders_files_by_time_not_by_argument() {
         late.to_str().unwrap(),
         early.to_str().unwrap(),
     ]);
-    let strip = |doc: &Value| -> Vec<Value> {
-        doc["connections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .cloned()
-            .map(without_capture)
-            .collect()
-    };
-    assert_eq!(strip(&got), strip(&want));
+    assert_eq!(conns(&got), conns(&want));
 }
 
 #[test]
