@@ -156,8 +156,6 @@ pub struct CaptureResult {
     pub max_connections: usize,
     /// Most connections held in the live tables at once (summed over trackers).
     pub peak_live: usize,
-    /// The caller asked to stop before the end (for example, its output went away).
-    pub stopped: bool,
 }
 
 impl CaptureResult {
@@ -512,7 +510,7 @@ fn pipeline<P: Prepare>(
         source.show_progress();
     }
     let jobs = opts.jobs.max(1);
-    let (source, end, totals, book, stop) = if jobs == 1 {
+    let (source, end, totals, book) = if jobs == 1 {
         // On one thread each connection is prepared just before it is handed over, while what
         // `prepare` made of it is still in the cache.
         let mut scratch = Vec::new();
@@ -527,7 +525,7 @@ fn pipeline<P: Prepare>(
         };
         let keep = |c, _: &mut Vec<u8>| c;
         let (source, end, totals) = run_inline(source, &opts, &keep, &mut col);
-        (source, end, totals, col.book, col.stop)
+        (source, end, totals, col.book)
     } else {
         let mut col = Collector {
             on_conn,
@@ -535,7 +533,7 @@ fn pipeline<P: Prepare>(
             stop: false,
         };
         let (source, end, totals) = run_sharded(source, &opts, jobs, prep, &mut col);
-        (source, end, totals, col.book, col.stop)
+        (source, end, totals, col.book)
     };
     let mut parts = source.finish();
     let (capture, parts) = if parts.len() == 1 {
@@ -552,7 +550,6 @@ fn pipeline<P: Prepare>(
         retired: totals.retired,
         max_connections: opts.max_connections,
         peak_live: totals.peak_live,
-        stopped: stop,
     }
 }
 
