@@ -2,6 +2,7 @@
 //! each connection as it ends, then the captures, the summary and the findings. Consumers must
 //! not rely on key order.
 
+use super::fast_json;
 use super::spill::Spill;
 use super::{ConnReport, Emitter, Render, Summary, SCHEMA_VERSION};
 use crate::analyze::{CaptureResult, CaptureSummary};
@@ -97,6 +98,8 @@ pub struct JsonEmitter<W: Write> {
     captures: Vec<String>,
     /// Findings, already serialized and comma-separated, for the end of the document.
     findings: Spill,
+    /// Where a connection is serialized before it is written.
+    scratch: Vec<u8>,
 }
 
 impl<W: Write> JsonEmitter<W> {
@@ -107,6 +110,7 @@ impl<W: Write> JsonEmitter<W> {
             connections: 0,
             captures: Vec::new(),
             findings: Spill::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -148,11 +152,11 @@ const ITEM: &[u8] = b",\n    ";
 impl Render for JsonRender {
     fn render(&self, rec: &ConnReport, out: &mut Vec<u8>) -> io::Result<usize> {
         let start = out.len();
-        serde_json::to_writer(&mut *out, rec)?;
+        fast_json::connection(out, rec, None)?;
         let now = out.len() - start;
         for f in &rec.findings {
             out.extend_from_slice(ITEM);
-            serde_json::to_writer(&mut *out, f)?;
+            fast_json::finding(out, f, None)?;
         }
         Ok(now)
     }
@@ -161,10 +165,15 @@ impl Render for JsonRender {
 impl<W: Write> Emitter for JsonEmitter<W> {
     fn connection(&mut self, conn: &ConnReport) -> io::Result<()> {
         self.separate()?;
-        serde_json::to_writer(&mut self.out, conn)?;
-        for f in &conn.findings {
-            self.finding(f)?;
-        }
+        // Serialized into memory first: the serializer's many small writes are cheaper there
+        // than through the output's buffer.
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        let now = JsonRender.render(conn, &mut buf)?;
+        let (now, later) = buf.split_at(now);
+        self.out.write_all(now)?;
+        self.findings.write_all(later)?;
+        self.scratch = buf;
         Ok(())
     }
 

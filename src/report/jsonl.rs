@@ -1,6 +1,7 @@
 //! `--format jsonl`: one JSON object per line, each with a `type` of `capture`, `connection`,
 //! `finding` or `summary`; connections are written as they end.
 
+use super::fast_json;
 use super::{CaptureJson, ConnReport, Emitter, Render, Summary, SCHEMA_VERSION};
 use crate::analyze::CaptureResult;
 use crate::findings::Verdict;
@@ -18,11 +19,16 @@ struct Tagged<'a, T: Serialize> {
 
 pub struct JsonlEmitter<W: Write> {
     out: W,
+    /// Where a connection's lines are made before they are written.
+    scratch: Vec<u8>,
 }
 
 impl<W: Write> JsonlEmitter<W> {
     pub fn new(out: W) -> Self {
-        JsonlEmitter { out }
+        JsonlEmitter {
+            out,
+            scratch: Vec::new(),
+        }
     }
 
     fn line<T: Serialize>(&mut self, ty: &'static str, inner: &T) -> io::Result<()> {
@@ -42,19 +48,23 @@ impl Render for JsonlRender {
     fn render(&self, rec: &ConnReport, out: &mut Vec<u8>) -> io::Result<usize> {
         let start = out.len();
         for f in &rec.findings {
-            line(out, "finding", f)?;
+            fast_json::finding(out, f, Some("finding"))?;
+            out.push(b'\n');
         }
-        line(out, "connection", rec)?;
+        fast_json::connection(out, rec, Some("connection"))?;
+        out.push(b'\n');
         Ok(out.len() - start)
     }
 }
 
 impl<W: Write> Emitter for JsonlEmitter<W> {
     fn connection(&mut self, conn: &ConnReport) -> io::Result<()> {
-        for f in &conn.findings {
-            self.line("finding", f)?;
-        }
-        self.line("connection", conn)
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        JsonlRender.render(conn, &mut buf)?;
+        self.out.write_all(&buf)?;
+        self.scratch = buf;
+        Ok(())
     }
 
     fn rendered(&mut self, now: &[u8], _: &[u8]) -> io::Result<()> {

@@ -3,6 +3,7 @@
 //! them to its own writer. Headers and footers belong to the human formats only.
 
 mod csv;
+mod fast_json;
 mod json;
 mod jsonl;
 mod lint;
