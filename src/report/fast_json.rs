@@ -78,9 +78,9 @@ pub fn connection(out: &mut Vec<u8>, c: &ConnReport, tag: Option<&str>) -> io::R
             key(out, b",\"synack_to_ack\":");
             opt_float(out, h.synack_to_ack)?;
             key(out, b",\"mss\":");
-            pair(out, h.mss, |out, v| int(out, v));
+            pair(out, h.mss, int);
             key(out, b",\"wscale\":");
-            pair(out, h.wscale, |out, v| int(out, v));
+            pair(out, h.wscale, int);
             key(out, b",\"sack_permitted\":");
             pair(out, h.sack_permitted, boolean);
             key(out, b",\"timestamps\":");
