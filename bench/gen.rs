@@ -382,6 +382,8 @@ pub fn generate(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> {
     let mut now = start_us;
     let mut started = 0u64;
     let mut packets = 0u64;
+    // Connections with a packet in the file (more are scheduled than the size lets start).
+    let mut opened = 0u64;
     let live_n = cfg.live.max(1);
     let lifetime_us = (live_n as f64 / cfg.rate.max(0.001) * 1e6) as u64;
     // Openings spread over one lifetime, as in a server that has been running for a while.
@@ -406,6 +408,7 @@ pub fn generate(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> {
         let conn = &mut live[i];
         let pkt = conn.script[conn.next];
         now = now.max(conn.due_us);
+        opened += u64::from(conn.next == 0);
         build(conn, pkt, packets as u16, &mut buf);
         w.packet(now, &buf)?;
         packets += 1;
@@ -422,7 +425,7 @@ pub fn generate(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> {
     w.out.flush()?;
     Ok(GenStats {
         packets,
-        connections: started,
+        connections: opened,
         bytes: w.written,
     })
 }

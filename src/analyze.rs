@@ -417,37 +417,53 @@ impl ConnSink for Batch {
     }
 }
 
-/// A batch's connections, prepared and sorted by (end, id), the bytes `prepare` wrote for them,
-/// and the batch's TIME-WAIT events.
+/// Connections handed over in one chunk at most: what a batch prepares is held at once only a
+/// chunk at a time, even when a whole table leaves together (capture end, an idle sweep).
+const CHUNK: usize = 512;
+
+/// A chunk of a batch's connections, prepared and sorted by (end, id), the bytes `prepare`
+/// wrote for them, and (in the batch's first chunk) the batch's TIME-WAIT events.
 struct Ready<T> {
     conns: Vec<(Timestamp, u64, T)>,
     bytes: Vec<u8>,
     time_wait: Vec<TimeWaitEvent>,
+    /// More chunks of the same batch follow, continuing its (end, id) order.
+    more: bool,
 }
 
 impl Batch {
-    /// Prepares what ended, in (end, id) order, and hands it over with the events (two
-    /// allocations, each of its exact size; the batch keeps its own for the next one).
-    fn ready<P: Prepare>(&mut self, prep: &P) -> Ready<P::Output> {
+    /// Prepares what ended, in (end, id) order, and hands it to `emit` chunk by chunk, the
+    /// events with the first (two allocations a chunk, each of its exact size; the batch keeps
+    /// its own for the next one). Stops early when `emit` says so.
+    fn ready<P: Prepare>(&mut self, prep: &P, mut emit: impl FnMut(Ready<P::Output>) -> bool) {
         // Sorted while they are boxes: pointers move, not what `prepare` makes of them.
         self.ended
             .sort_unstable_by_key(|c| (c.ended_at.unwrap_or_default(), c.id));
-        let mut bytes = Vec::with_capacity(self.bytes_hint);
-        let mut conns = Vec::with_capacity(self.ended.len());
-        conns.extend(self.ended.drain(..).map(|c| {
-            (
-                c.ended_at.unwrap_or_default(),
-                c.id,
-                prep.prepare(c, &mut bytes),
-            )
-        }));
-        self.bytes_hint = bytes.len();
         let mut time_wait = Vec::with_capacity(self.time_wait.len());
         time_wait.append(&mut self.time_wait);
-        Ready {
-            conns,
-            bytes,
-            time_wait,
+        let mut ended = self.ended.drain(..);
+        loop {
+            let n = ended.len().min(CHUNK);
+            let mut bytes = Vec::with_capacity(self.bytes_hint);
+            let mut conns = Vec::with_capacity(n);
+            conns.extend(ended.by_ref().take(n).map(|c| {
+                (
+                    c.ended_at.unwrap_or_default(),
+                    c.id,
+                    prep.prepare(c, &mut bytes),
+                )
+            }));
+            self.bytes_hint = bytes.len();
+            let more = ended.len() > 0;
+            let chunk = Ready {
+                conns,
+                bytes,
+                time_wait: std::mem::take(&mut time_wait),
+                more,
+            };
+            if !emit(chunk) || !more {
+                return;
+            }
         }
     }
 }
@@ -467,36 +483,67 @@ struct Collector<F> {
 }
 
 impl<F> Collector<F> {
-    /// One batch, from every tracker (each part sorted): merged by (end, id), handed over.
-    fn take<T>(&mut self, parts: Vec<Ready<T>>)
-    where
+    /// One batch, from every tracker: the first chunk of each tracker's part in `parts`, the
+    /// chunks that follow from `next_chunk(tracker)`; each part sorted, merged by (end, id),
+    /// handed over.
+    fn take<T>(
+        &mut self,
+        parts: Vec<Ready<T>>,
+        mut next_chunk: impl FnMut(usize) -> Option<Ready<T>>,
+    ) where
         F: FnMut(T, &[u8]) -> ControlFlow<()>,
     {
         let mut events = Vec::with_capacity(parts.iter().map(|r| r.time_wait.len()).sum());
-        let mut bytes = Vec::with_capacity(parts.len());
         let mut heads: Vec<_> = parts
             .into_iter()
-            .map(|r| {
-                events.extend(r.time_wait);
-                bytes.push(r.bytes);
-                r.conns.into_iter().peekable()
+            .map(|mut r| {
+                events.append(&mut r.time_wait);
+                Head::new(r)
             })
             .collect();
         loop {
+            for (i, h) in heads.iter_mut().enumerate() {
+                while h.conns.peek().is_none() && h.more {
+                    match next_chunk(i) {
+                        Some(mut r) => {
+                            events.append(&mut r.time_wait);
+                            *h = Head::new(r);
+                        }
+                        None => h.more = false,
+                    }
+                }
+            }
             let next = heads
                 .iter_mut()
                 .enumerate()
-                .filter_map(|(i, h)| h.peek().map(|(t, id, _)| ((*t, *id), i)))
+                .filter_map(|(i, h)| h.conns.peek().map(|(t, id, _)| ((*t, *id), i)))
                 .min();
             let Some((_, i)) = next else { break };
-            let Some((_, _, item)) = heads[i].next() else {
+            let Some((_, _, item)) = heads[i].conns.next() else {
                 break;
             };
-            if !self.stop && (self.on_conn)(item, &bytes[i]).is_break() {
+            if !self.stop && (self.on_conn)(item, &heads[i].bytes).is_break() {
                 self.stop = true;
             }
         }
         self.book.apply(&mut events);
+    }
+}
+
+/// Where the merge stands in one tracker's part of a batch.
+struct Head<T> {
+    conns: std::iter::Peekable<std::vec::IntoIter<(Timestamp, u64, T)>>,
+    bytes: Vec<u8>,
+    more: bool,
+}
+
+impl<T> Head<T> {
+    fn new(r: Ready<T>) -> Self {
+        Head {
+            conns: r.conns.into_iter().peekable(),
+            bytes: r.bytes,
+            more: r.more,
+        }
     }
 }
 
@@ -603,7 +650,8 @@ fn track_batch<P: Prepare>(
     clock: Option<Timestamp>,
     last: bool,
     prep: &P,
-) -> (Ready<P::Output>, Totals) {
+    mut emit: impl FnMut(Ready<P::Output>, Totals) -> bool,
+) {
     tracker.segments(segs, batch);
     if let Some(now) = clock {
         tracker.end_batch(now, batch);
@@ -614,7 +662,7 @@ fn track_batch<P: Prepare>(
             tracker.finish_all(now, batch);
         }
     }
-    (batch.ready(prep), totals)
+    batch.ready(prep, |chunk| emit(chunk, totals));
 }
 
 /// One tracker on the calling thread, in the same batches as the sharded run.
@@ -632,9 +680,13 @@ fn run_inline<P: Prepare, F: FnMut(P::Output, &[u8]) -> ControlFlow<()>>(
     let mut segs = [Segments::with_capacity(BATCH)];
     loop {
         let last = !fill(&mut source, &mut clock, &mut segs) || col.stop;
-        let (ready, totals) = track_batch(&mut tracker, &segs[0], clock, last, prep);
+        let mut totals = Totals::default();
+        track_batch(&mut tracker, &segs[0], clock, last, prep, |chunk, t| {
+            totals = t;
+            col.take(vec![chunk], |_| None);
+            true
+        });
         segs[0].clear();
-        col.take(vec![ready]);
         if last {
             return (source, clock, totals);
         }
@@ -680,10 +732,10 @@ fn run_sharded<P: Prepare, F: FnMut(P::Output, &[u8]) -> ControlFlow<()>>(
         loop {
             let mut parts = Vec::with_capacity(jobs);
             let mut last = false;
-            for rx in &result_rx {
+            let mut recv = |rx: &Receiver<BatchResult<P::Output>>| {
                 let Ok(r) = rx.recv() else {
                     last = true;
-                    break;
+                    return None;
                 };
                 if r.last {
                     totals.started += r.totals.started;
@@ -691,9 +743,13 @@ fn run_sharded<P: Prepare, F: FnMut(P::Output, &[u8]) -> ControlFlow<()>>(
                     totals.peak_live += r.totals.peak_live;
                     last = true;
                 }
-                parts.push(r.ready);
+                Some(r.ready)
+            };
+            for rx in &result_rx {
+                let Some(chunk) = recv(rx) else { break };
+                parts.push(chunk);
             }
-            col.take(parts);
+            col.take(parts, |i| recv(&result_rx[i]));
             if col.stop {
                 stop.store(true, Ordering::Relaxed);
             }
@@ -759,15 +815,26 @@ fn tracker_thread<P: Prepare>(
 ) {
     let mut tracker = (Tracker::new(tcp, max_live), Batch::default());
     while let Ok(mut w) = work.recv() {
-        let (ready, totals) = track_batch(&mut tracker, &w.segments, w.clock, w.last, prep);
+        let mut sent = true;
+        track_batch(
+            &mut tracker,
+            &w.segments,
+            w.clock,
+            w.last,
+            prep,
+            |ready, totals| {
+                let r = BatchResult {
+                    last: w.last && !ready.more,
+                    ready,
+                    totals,
+                };
+                sent = results.send(r).is_ok();
+                sent
+            },
+        );
         w.segments.clear();
         let _ = recycle.try_send(w.segments);
-        let r = BatchResult {
-            ready,
-            last: w.last,
-            totals,
-        };
-        if results.send(r).is_err() || w.last {
+        if !sent || w.last {
             return;
         }
     }

@@ -82,6 +82,43 @@ fn jobs_give_the_output_of_one_job_on_every_capture() {
     );
 }
 
+/// A generated capture whose end leaves thousands of connections open: the last batch reaches
+/// the collector in many chunks from every tracker, and the merge must still give one order.
+#[test]
+fn jobs_give_the_output_of_one_job_when_whole_tables_end_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("gen.pcap");
+    Command::cargo_bin("synack-bench")
+        .expect("binary")
+        .args([
+            "gen", "--size", "3M", "--live", "4000", "--rate", "400", "--out",
+        ])
+        .arg(&cap)
+        .assert()
+        .success();
+    let c = cap.to_str().unwrap();
+    let report = json(&["report", "--format", "json", "--jobs", "1", c]);
+    let open_at_end = report["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["orig_state"] != "CLOSED" || c["resp_state"] != "CLOSED")
+        .count();
+    // More than a chunk (512) for each of three trackers.
+    assert!(open_at_end > 3 * 512, "{open_at_end} open at the end");
+    for (format, jobs) in [("json", "3"), ("jsonl", "2"), ("csv", "2")] {
+        assert_eq!(
+            stdout(&["report", "--format", format, "--jobs", "1", c]),
+            stdout(&["report", "--format", format, "--jobs", jobs, c]),
+            "report --format {format} --jobs {jobs}"
+        );
+    }
+    assert_eq!(
+        stdout(&["lint", "--format", "json", "--jobs", "1", c]),
+        stdout(&["lint", "--format", "json", "--jobs", "3", c]),
+    );
+}
+
 #[test]
 fn jobs_give_the_same_table_and_csv() {
     let c = testdata("kernel/fmt-mixed.pcap");
