@@ -12,7 +12,9 @@
 
 use crate::capture::{CaptureError, CaptureReader, Format, LinkType};
 use crate::decode::{decode, DecodeStats, Decoded, TcpSegment};
-use crate::flow::{ConnSink, FlowKey, TimeWaitBook, TimeWaitEvent, TimeWaitHolder, Tracker};
+use crate::flow::{
+    prefetch, ConnSink, FlowKey, TimeWaitBook, TimeWaitEvent, TimeWaitHolder, Tracker,
+};
 use crate::tcp::{Connection, TcpConfig};
 use crate::time::Timestamp;
 use std::cmp::Reverse;
@@ -176,7 +178,21 @@ impl CaptureResult {
 /// `Fn(Box<Connection>, &mut Vec<u8>) -> T + Sync` is one.
 pub trait Prepare: Sync {
     type Output: Send;
+    /// `prepare` reads the connection (worth bringing the next ones into the cache first).
+    const READS: bool = true;
     fn prepare(&self, conn: Box<Connection>, bytes: &mut Vec<u8>) -> Self::Output;
+}
+
+/// Hands each connection over as it is: on one thread the connection is prepared only when it
+/// is handed over.
+struct AsIs;
+
+impl Prepare for AsIs {
+    type Output = Box<Connection>;
+    const READS: bool = false;
+    fn prepare(&self, conn: Box<Connection>, _: &mut Vec<u8>) -> Box<Connection> {
+        conn
+    }
 }
 
 impl<T: Send, F: Fn(Box<Connection>, &mut Vec<u8>) -> T + Sync> Prepare for F {
@@ -421,6 +437,9 @@ impl ConnSink for Batch {
 /// chunk at a time, even when a whole table leaves together (capture end, an idle sweep).
 const CHUNK: usize = 512;
 
+/// How far ahead of the connection being prepared the next is brought into the cache.
+const PREFETCH_AHEAD: usize = 4;
+
 /// A chunk of a batch's connections, prepared and sorted by (end, id), the bytes `prepare`
 /// wrote for them, and (in the batch's first chunk) the batch's TIME-WAIT events.
 struct Ready<T> {
@@ -446,13 +465,14 @@ impl Batch {
             let n = ended.len().min(CHUNK);
             let mut bytes = Vec::with_capacity(self.bytes_hint);
             let mut conns = Vec::with_capacity(n);
-            conns.extend(ended.by_ref().take(n).map(|c| {
-                (
-                    c.ended_at.unwrap_or_default(),
-                    c.id,
-                    prep.prepare(c, &mut bytes),
-                )
-            }));
+            for _ in 0..n {
+                let Some(c) = ended.next() else { break };
+                if P::READS {
+                    prefetch_ahead(ended.as_slice(), |c| c);
+                }
+                let key = (c.ended_at.unwrap_or_default(), c.id);
+                conns.push((key.0, key.1, prep.prepare(c, &mut bytes)));
+            }
             self.bytes_hint = bytes.len();
             let more = ended.len() > 0;
             let chunk = Ready {
@@ -530,6 +550,31 @@ impl<F> Collector<F> {
     }
 }
 
+impl<F: FnMut(Box<Connection>, &[u8]) -> ControlFlow<()>> Collector<F> {
+    /// One batch from the only tracker, its connections as they are, in order.
+    fn take_one(&mut self, mut part: Ready<Box<Connection>>) {
+        let mut conns = part.conns.into_iter();
+        while let Some((_, _, conn)) = conns.next() {
+            if self.stop {
+                break;
+            }
+            prefetch_ahead(conns.as_slice(), |(_, _, c)| c);
+            if (self.on_conn)(conn, &part.bytes).is_break() {
+                self.stop = true;
+            }
+        }
+        self.book.apply(&mut part.time_wait);
+    }
+}
+
+/// Connections that left the table a while ago have left the cache since: the one
+/// [`PREFETCH_AHEAD`] into `rest` (those after the one being read) is brought back meanwhile.
+fn prefetch_ahead<T>(rest: &[T], conn: impl Fn(&T) -> &Connection) {
+    if let Some(c) = rest.get(PREFETCH_AHEAD) {
+        prefetch(conn(c));
+    }
+}
+
 /// Where the merge stands in one tracker's part of a batch.
 struct Head<T> {
     conns: std::iter::Peekable<std::vec::IntoIter<(Timestamp, u64, T)>>,
@@ -570,8 +615,7 @@ fn pipeline<P: Prepare>(
             book: TimeWaitBook::default(),
             stop: false,
         };
-        let keep = |c, _: &mut Vec<u8>| c;
-        let (source, end, totals) = run_inline(source, &opts, &keep, &mut col);
+        let (source, end, totals) = run_inline(source, &opts, &mut col);
         (source, end, totals, col.book)
     } else {
         let mut col = Collector {
@@ -666,10 +710,9 @@ fn track_batch<P: Prepare>(
 }
 
 /// One tracker on the calling thread, in the same batches as the sharded run.
-fn run_inline<P: Prepare, F: FnMut(P::Output, &[u8]) -> ControlFlow<()>>(
+fn run_inline<F: FnMut(Box<Connection>, &[u8]) -> ControlFlow<()>>(
     mut source: Source,
     opts: &Options,
-    prep: &P,
     col: &mut Collector<F>,
 ) -> (Source, Option<Timestamp>, Totals) {
     let mut tracker = (
@@ -681,9 +724,9 @@ fn run_inline<P: Prepare, F: FnMut(P::Output, &[u8]) -> ControlFlow<()>>(
     loop {
         let last = !fill(&mut source, &mut clock, &mut segs) || col.stop;
         let mut totals = Totals::default();
-        track_batch(&mut tracker, &segs[0], clock, last, prep, |chunk, t| {
+        track_batch(&mut tracker, &segs[0], clock, last, &AsIs, |chunk, t| {
             totals = t;
-            col.take(vec![chunk], |_| None);
+            col.take_one(chunk);
             true
         });
         segs[0].clear();

@@ -453,7 +453,7 @@ fn supersede(mut old: Box<Connection>, now: Timestamp, sink: &mut impl ConnSink)
 /// Asks the CPU to bring `conn` into its cache (a hint: it never faults, and does nothing where
 /// the architecture has no such instruction).
 #[inline]
-fn prefetch(conn: &Connection) {
+pub(crate) fn prefetch(conn: &Connection) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
