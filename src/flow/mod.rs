@@ -95,6 +95,9 @@ struct Timer {
     conn: u64,
     kind: TimerKind,
     key: FlowKey,
+    /// Where the connection lived when the timer was set: only ever prefetched, never read
+    /// (prefetching an address that is no longer the connection's is harmless).
+    addr: usize,
 }
 
 impl PartialEq for Timer {
@@ -279,6 +282,10 @@ impl Tracker {
                 break;
             }
             self.books.timers.pop();
+            // The next timer's connection has long left the cache; it fires a few segments on.
+            if let Some(next) = self.books.timers.peek() {
+                prefetch_addr(next.addr);
+            }
             let Some(conn) = self.table.get_mut(&t.key) else {
                 continue;
             };
@@ -386,19 +393,20 @@ impl Books {
             let at = conn.last_ts.saturating_add(self.cfg.time_wait);
             if conn.leave_at != Some(at) {
                 conn.leave_at = Some(at);
-                self.schedule(at, *key, conn.id, TimerKind::Leave);
+                self.schedule(at, *key, conn, TimerKind::Leave);
             }
         } else {
             conn.leave_at = None;
         }
     }
 
-    fn schedule(&mut self, at: Timestamp, key: FlowKey, conn: u64, kind: TimerKind) {
+    fn schedule(&mut self, at: Timestamp, key: FlowKey, conn: &Connection, kind: TimerKind) {
         self.timers.push(Timer {
             at,
-            conn,
+            conn: conn.id,
             kind,
             key,
+            addr: conn as *const Connection as usize,
         });
     }
 
@@ -425,7 +433,7 @@ impl Books {
                     .is_some_and(|t| t >= conn.last_ts);
                 if let Some(at) = conn.time_wait_deadline(d) {
                     if was != State::TimeWait || restarted {
-                        self.schedule(at, *key, conn.id, TimerKind::TimeWaitEnds(d.idx() as u8));
+                        self.schedule(at, *key, conn, TimerKind::TimeWaitEnds(d.idx() as u8));
                     }
                 }
             } else if was == State::TimeWait {
@@ -454,18 +462,24 @@ fn supersede(mut old: Box<Connection>, now: Timestamp, sink: &mut impl ConnSink)
 /// the architecture has no such instruction).
 #[inline]
 pub(crate) fn prefetch(conn: &Connection) {
+    prefetch_addr(conn as *const Connection as usize);
+}
+
+/// [`prefetch`] by address: the connection that lived there may be gone (a hint about memory
+/// that is no longer the connection's only wastes a little cache).
+#[inline]
+fn prefetch_addr(addr: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let p = (conn as *const Connection).cast::<i8>();
         for line in (0..std::mem::size_of::<Connection>()).step_by(64) {
-            // SAFETY: prefetching is a hint; it reads nothing and cannot fault, and the address
-            // is inside a live allocation.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.add(line)) };
+            // SAFETY: prefetching is a hint: it reads nothing, cannot fault whatever the
+            // address, and changes nothing a program can observe but timing.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(addr.wrapping_add(line) as *const i8) };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = conn;
+    let _ = addr;
 }
 
 /// When an unfinished connection goes idle: `idle` after its last segment. None once finished
