@@ -15,8 +15,10 @@
 //! Everything a tracker does depends only on its own connections and the clock, so the work can
 //! be split by [`FlowKey::shard`] across trackers with the same results.
 
+mod table;
 mod time_wait;
 
+use table::{ConnTable, Hashed};
 pub use time_wait::{TimeWaitBook, TimeWaitEvent, TimeWaitHolder};
 
 use crate::decode::{Endpoint, TcpSegment};
@@ -24,10 +26,8 @@ use crate::tcp::{Connection, Dir, Opening, State, TcpConfig};
 use crate::time::Timestamp;
 use crate::zeek::zeek_flips_first_packet;
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::hash::BuildHasher;
-
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// A 4-tuple without direction, the lower endpoint first, as integers: it is built, hashed
 /// and compared for every segment, and integers do that in a few instructions (comparing
@@ -49,6 +49,11 @@ fn wide(e: Endpoint) -> (u128, u16) {
 }
 
 impl FlowKey {
+    /// The key of a connection's 4-tuple.
+    pub fn of(conn: &Connection) -> Self {
+        FlowKey::new(conn.orig, conn.resp)
+    }
+
     pub fn new(a: Endpoint, b: Endpoint) -> Self {
         let (a, b) = (wide(a), wide(b));
         if a <= b {
@@ -94,7 +99,7 @@ struct Timer {
     at: Timestamp,
     conn: u64,
     kind: TimerKind,
-    key: FlowKey,
+    key: Hashed,
     /// Where the connection lived when the timer was set: only ever prefetched, never read
     /// (prefetching an address that is no longer the connection's is harmless).
     addr: usize,
@@ -166,9 +171,7 @@ struct Books {
 
 /// The live connection table.
 pub struct Tracker {
-    /// Boxed: the map moves small pointers when it grows, and a connection that ends goes to
-    /// the sink in the box it lived in.
-    table: FastMap<FlowKey, Box<Connection>>,
+    table: ConnTable,
     books: Books,
     max_live: usize,
     /// When the next idle sweep is due (at a batch end), and its reused list.
@@ -183,7 +186,7 @@ impl Tracker {
     /// A table that holds at most `max_live` live connections.
     pub fn new(cfg: TcpConfig, max_live: usize) -> Self {
         Tracker {
-            table: FastMap::default(),
+            table: ConnTable::default(),
             books: Books {
                 cfg,
                 timers: Timers::default(),
@@ -220,21 +223,31 @@ impl Tracker {
     /// Feeds one segment at capture clock `now` (the latest timestamp so far, at least
     /// `seg.ts`); what ends goes to `sink`.
     pub fn segment(&mut self, seg: &TcpSegment, now: Timestamp, sink: &mut impl ConnSink) {
+        self.segment_keyed(seg, &Hashed::new(FlowKey::new(seg.src, seg.dst)), now, sink);
+    }
+
+    /// [`Tracker::segment`] with the segment's key, hashed.
+    fn segment_keyed(
+        &mut self,
+        seg: &TcpSegment,
+        key: &Hashed,
+        now: Timestamp,
+        sink: &mut impl ConnSink,
+    ) {
         self.advance(now, sink);
-        let key = FlowKey::new(seg.src, seg.dst);
         let idle = self.books.cfg.idle_timeout;
-        match self.table.get_mut(&key) {
+        match self.table.get_mut(key) {
             Some(conn)
                 if idle_deadline(conn, idle).is_none_or(|d| d > now)
                     && !starts_new_connection(conn, seg) =>
             {
                 let before = [conn.sides[0].state, conn.sides[1].state];
                 conn.on_segment(seg);
-                self.books.account(&key, conn, before, now, sink);
-                self.books.schedule_leave(&key, conn);
+                self.books.account(key, conn, before, now, sink);
+                self.books.schedule_leave(key, conn);
             }
             _ => {
-                let reused_time_wait = match self.table.remove(&key) {
+                let reused_time_wait = match self.table.remove(key) {
                     Some(old) => match idle_deadline(&old, idle) {
                         Some(d) if d <= now => {
                             evict(old, d, now, sink);
@@ -248,10 +261,10 @@ impl Tracker {
                 conn.reused_time_wait = reused_time_wait;
                 let before = [State::Unknown; 2];
                 conn.on_segment(seg);
-                self.books.account(&key, &conn, before, now, sink);
+                self.books.account(key, &conn, before, now, sink);
                 self.started += 1;
-                self.books.schedule_leave(&key, &mut conn);
-                self.table.insert(key, conn);
+                self.books.schedule_leave(key, &mut conn);
+                self.table.insert_new(key, conn);
                 if self.table.len() > self.max_live {
                     self.retire(now, sink);
                 }
@@ -265,14 +278,29 @@ impl Tracker {
     /// than the CPU's nearer caches, and waiting on memory is most of the cost of a segment.
     pub fn segments(&mut self, segs: &[(TcpSegment, Timestamp)], sink: &mut impl ConnSink) {
         const AHEAD: usize = 8;
+        let key = |s: &TcpSegment| Hashed::new(FlowKey::new(s.src, s.dst));
+        // The keys of the segments ahead, each hashed once: slot i % AHEAD holds segment i's.
+        let mut ahead: [Option<Hashed>; AHEAD] = [None; AHEAD];
         for (i, (seg, now)) in segs.iter().enumerate() {
-            if let Some((next, _)) = segs.get(i + AHEAD) {
-                if let Some(conn) = self.table.get(&FlowKey::new(next.src, next.dst)) {
-                    prefetch(conn);
+            if i == 0 {
+                for (j, (s, _)) in segs.iter().enumerate().take(AHEAD).skip(1) {
+                    ahead[j] = Some(self.fetch(key(s)));
                 }
             }
-            self.segment(seg, *now, sink);
+            let k = ahead[i % AHEAD].take().unwrap_or_else(|| key(seg));
+            if let Some((next, _)) = segs.get(i + AHEAD) {
+                ahead[i % AHEAD] = Some(self.fetch(key(next)));
+            }
+            self.segment_keyed(seg, &k, *now, sink);
         }
+    }
+
+    /// Starts fetching the connection of `key` into the cache.
+    fn fetch(&self, key: Hashed) -> Hashed {
+        if let Some(conn) = self.table.by_hash(key.hash) {
+            prefetch(conn);
+        }
+        key
     }
 
     /// Moves the clock to `now`: every timer due fires.
@@ -319,7 +347,7 @@ impl Tracker {
         let mut idle: Vec<(Timestamp, u64, FlowKey)> = self
             .table
             .iter()
-            .map(|(k, c)| (c.last_ts, c.id, *k))
+            .map(|c| (c.last_ts, c.id, FlowKey::of(c)))
             .collect();
         if n == 0 || idle.is_empty() {
             return;
@@ -328,7 +356,7 @@ impl Tracker {
         idle.truncate(n);
         idle.sort_unstable();
         for (_, _, key) in idle {
-            if let Some(mut conn) = self.table.remove(&key) {
+            if let Some(mut conn) = self.table.remove(&Hashed::new(key)) {
                 conn.retired = true;
                 self.retired += 1;
                 evict(conn, now, now, sink);
@@ -353,14 +381,14 @@ impl Tracker {
     fn sweep_idle(&mut self, now: Timestamp, sink: &mut impl ConnSink) {
         let idle = self.books.cfg.idle_timeout;
         let mut expired = std::mem::take(&mut self.expired);
-        expired.extend(self.table.iter().filter_map(|(k, c)| {
+        expired.extend(self.table.iter().filter_map(|c| {
             idle_deadline(c, idle)
                 .filter(|d| *d <= now)
-                .map(|d| (d, c.id, *k))
+                .map(|d| (d, c.id, FlowKey::of(c)))
         }));
         expired.sort_unstable();
         for (deadline, _, key) in expired.drain(..) {
-            if let Some(conn) = self.table.remove(&key) {
+            if let Some(conn) = self.table.remove(&Hashed::new(key)) {
                 evict(conn, deadline, now, sink);
             }
         }
@@ -378,7 +406,7 @@ impl Tracker {
         self.advance(now, sink);
         self.sweep_idle(now, sink);
         // Sorted as boxes: the connections themselves do not move.
-        let mut rest: Vec<Box<Connection>> = self.table.drain().map(|(_, c)| c).collect();
+        let mut rest: Vec<Box<Connection>> = self.table.drain().collect();
         rest.sort_unstable_by_key(|c| c.id);
         for c in rest {
             hand_over(c, now, sink);
@@ -388,7 +416,7 @@ impl Tracker {
 
 impl Books {
     /// Schedules the departure of a connection that has finished: 2×MSL after its last segment.
-    fn schedule_leave(&mut self, key: &FlowKey, conn: &mut Connection) {
+    fn schedule_leave(&mut self, key: &Hashed, conn: &mut Connection) {
         if conn.is_finished() {
             let at = conn.last_ts.saturating_add(self.cfg.time_wait);
             if conn.leave_at != Some(at) {
@@ -400,7 +428,7 @@ impl Books {
         }
     }
 
-    fn schedule(&mut self, at: Timestamp, key: FlowKey, conn: &Connection, kind: TimerKind) {
+    fn schedule(&mut self, at: Timestamp, key: Hashed, conn: &Connection, kind: TimerKind) {
         self.timers.push(Timer {
             at,
             conn: conn.id,
@@ -413,7 +441,7 @@ impl Books {
     /// TIME-WAIT entries and exits after a connection's sides changed from `before`.
     fn account(
         &mut self,
-        key: &FlowKey,
+        key: &Hashed,
         conn: &Connection,
         before: [State; 2],
         now: Timestamp,
