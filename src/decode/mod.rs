@@ -139,6 +139,30 @@ pub struct TcpSegment {
     pub truncated: bool,
 }
 
+#[cfg(test)]
+impl TcpSegment {
+    /// A segment for unit tests, from `src` to `dst` with `flags` and `len` payload bytes,
+    /// all captured, in an option-less IPv4 datagram; frame 1 at time 0, sequence and
+    /// acknowledgment numbers 0, no TCP options (struct update syntax sets the rest).
+    pub(crate) fn test(src: Endpoint, dst: Endpoint, flags: u16, len: u32) -> Self {
+        TcpSegment {
+            frame: 1,
+            ts: Timestamp::from_nanos(0),
+            src,
+            dst,
+            seq: SeqNum(0),
+            ack: SeqNum(0),
+            flags: TcpFlags(flags),
+            window: 64240,
+            payload_len: len,
+            payload_captured: len,
+            ip_len: 40 + len,
+            options: SynOptions::default(),
+            truncated: false,
+        }
+    }
+}
+
 /// Why a frame is not a TCP segment, although it was understood.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NotTcp {

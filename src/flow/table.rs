@@ -84,9 +84,8 @@ impl ConnTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{Endpoint, SynOptions, TcpFlags, TcpSegment};
-    use crate::tcp::{SeqNum, TcpConfig};
-    use crate::time::Timestamp;
+    use crate::decode::{Endpoint, TcpSegment};
+    use crate::tcp::TcpConfig;
 
     fn conn(id: u64, client_port: u16) -> (Box<Connection>, FlowKey) {
         let src = Endpoint {
@@ -99,18 +98,7 @@ mod tests {
         };
         let seg = TcpSegment {
             frame: id,
-            ts: Timestamp::from_nanos(1),
-            src,
-            dst,
-            seq: SeqNum(1),
-            ack: SeqNum(0),
-            flags: TcpFlags(0x02),
-            window: 1000,
-            payload_len: 0,
-            payload_captured: 0,
-            ip_len: 40,
-            options: SynOptions::default(),
-            truncated: false,
+            ..TcpSegment::test(src, dst, 0x02, 0)
         };
         let c = Box::new(Connection::new(&seg, src, dst, TcpConfig::default()));
         // Looked up by either direction.

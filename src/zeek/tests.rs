@@ -1,7 +1,7 @@
 //! Zeek's conn_state and history on hand-made exchanges, each checked against what Zeek's code
 //! (docs/zeek-rules.md) makes of it. Real baselines are compared in tests/conformance.rs.
 use super::*;
-use crate::decode::{Endpoint, SynOptions, TcpFlags};
+use crate::decode::{Endpoint, TcpFlags};
 use crate::tcp::SeqNum;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -25,17 +25,10 @@ fn run(pkts: &[Pkt]) -> ZeekFields {
         let seg = TcpSegment {
             frame: i as u64 + 1,
             ts: Timestamp::from_nanos(i as i64 * 1_000_000),
-            src,
-            dst,
             seq: SeqNum(seq),
             ack: SeqNum(ack),
-            flags: TcpFlags(flags),
             window,
-            payload_len: len,
-            payload_captured: len,
-            ip_len: 40 + len,
-            options: SynOptions::default(),
-            truncated: false,
+            ..TcpSegment::test(src, dst, flags, len)
         };
         // Host 0 is the client.
         let host = usize::from(!from_client);

@@ -58,17 +58,10 @@ impl Talk {
         let seg = TcpSegment {
             frame: self.frame,
             ts: Timestamp::from_nanos(self.frame as i64 * 10_000_000),
-            src,
-            dst,
             seq: SeqNum(seq),
             ack: SeqNum(ack),
-            flags: TcpFlags(flags),
             window,
-            payload_len: len,
-            payload_captured: len,
-            ip_len: 40 + len,
-            options: SynOptions::default(),
-            truncated: false,
+            ..TcpSegment::test(src, dst, flags, len)
         };
         let cfg = TcpConfig {
             transitions: true,
