@@ -744,6 +744,11 @@ struct Work {
     last: bool,
 }
 
+/// Batches a thread may run ahead of the next in the pipeline (reader → trackers → collector):
+/// enough to ride out one being descheduled for a while when there are more threads than cores,
+/// a few MB each.
+const SLACK: usize = 6;
+
 fn run_sharded<P: Prepare, F: FnMut(P::Output, &[u8]) -> ControlFlow<()>>(
     source: Source,
     opts: &Options,
@@ -754,11 +759,11 @@ fn run_sharded<P: Prepare, F: FnMut(P::Output, &[u8]) -> ControlFlow<()>>(
     let stop = Arc::new(AtomicBool::new(false));
     let mut work_tx: Vec<SyncSender<Work>> = Vec::with_capacity(jobs);
     let mut result_rx: Vec<Receiver<BatchResult<P::Output>>> = Vec::with_capacity(jobs);
-    let (recycle_tx, recycle_rx) = sync_channel::<Segments>(jobs * 4);
+    let (recycle_tx, recycle_rx) = sync_channel::<Segments>(jobs * (SLACK + 2));
     std::thread::scope(|scope| {
         for _ in 0..jobs {
-            let (wtx, wrx) = sync_channel::<Work>(2);
-            let (rtx, rrx) = sync_channel::<BatchResult<P::Output>>(2);
+            let (wtx, wrx) = sync_channel::<Work>(SLACK);
+            let (rtx, rrx) = sync_channel::<BatchResult<P::Output>>(SLACK);
             work_tx.push(wtx);
             result_rx.push(rrx);
             let recycle = recycle_tx.clone();
