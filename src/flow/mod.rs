@@ -281,12 +281,10 @@ impl Tracker {
         let key = |s: &TcpSegment| Hashed::new(FlowKey::new(s.src, s.dst));
         // The keys of the segments ahead, each hashed once: slot i % AHEAD holds segment i's.
         let mut ahead: [Option<Hashed>; AHEAD] = [None; AHEAD];
+        for (j, (s, _)) in segs.iter().enumerate().take(AHEAD) {
+            ahead[j] = Some(self.fetch(key(s)));
+        }
         for (i, (seg, now)) in segs.iter().enumerate() {
-            if i == 0 {
-                for (j, (s, _)) in segs.iter().enumerate().take(AHEAD).skip(1) {
-                    ahead[j] = Some(self.fetch(key(s)));
-                }
-            }
             let k = ahead[i % AHEAD].take().unwrap_or_else(|| key(seg));
             if let Some((next, _)) = segs.get(i + AHEAD) {
                 ahead[i % AHEAD] = Some(self.fetch(key(next)));
