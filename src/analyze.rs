@@ -470,8 +470,8 @@ impl Batch {
                 if P::READS {
                     prefetch_ahead(ended.as_slice(), |c| c);
                 }
-                let key = (c.ended_at.unwrap_or_default(), c.id);
-                conns.push((key.0, key.1, prep.prepare(c, &mut bytes)));
+                let (end, id) = (c.ended_at.unwrap_or_default(), c.id);
+                conns.push((end, id, prep.prepare(c, &mut bytes)));
             }
             self.bytes_hint = bytes.len();
             let more = ended.len() > 0;
