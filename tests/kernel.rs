@@ -196,17 +196,21 @@ fn abort_by_each_side() {
     }
 }
 
+/// The states side `d` went through, in order (from `--transitions`).
+fn states_of(c: &Connection, d: Dir) -> Vec<State> {
+    c.transitions
+        .iter()
+        .flatten()
+        .filter(|t| t.side == d)
+        .map(|t| t.to)
+        .collect()
+}
+
 #[test]
 fn simultaneous_close_both_hold_time_wait() {
     let (res, c) = agrees_with_ss("simultaneous-close");
     for d in [Dir::Orig, Dir::Resp] {
-        let states: Vec<State> = c[0]
-            .transitions
-            .iter()
-            .flatten()
-            .filter(|t| t.side == d)
-            .map(|t| t.to)
-            .collect();
+        let states = states_of(&c[0], d);
         assert!(
             states.ends_with(&[State::FinWait1, State::Closing, State::TimeWait]),
             "{d}: {states:?}"
@@ -286,13 +290,7 @@ fn every_format_capture_agrees_with_ss() {
 fn simultaneous_open_goes_through_syn_received_on_both_sides() {
     let (_, c) = agrees_with_ss("simultaneous-open");
     for d in [Dir::Orig, Dir::Resp] {
-        let states: Vec<State> = c[0]
-            .transitions
-            .iter()
-            .flatten()
-            .filter(|t| t.side == d)
-            .map(|t| t.to)
-            .collect();
+        let states = states_of(&c[0], d);
         assert!(
             states.starts_with(&[State::SynSent, State::SynReceived, State::Established]),
             "{d}: {states:?}"
