@@ -147,16 +147,25 @@ fn multi_interface_pcapng_lists_its_link_types() {
     assert!(c["tcp_segments"].as_u64().unwrap() > 10);
 }
 
-#[test]
-fn standard_input_is_a_capture_too() {
-    let bytes = std::fs::read(testdata("kernel/fmt-pcapng.pcapng")).unwrap();
+/// `synack report --format json -` with the testdata capture `name` on standard input.
+fn json_report_of_stdin(name: &str) -> Value {
+    let bytes = std::fs::read(testdata(name)).unwrap();
     let out = synack()
         .args(["report", "--format", "json", "-"])
         .write_stdin(bytes)
         .output()
         .unwrap();
-    assert!(out.status.success());
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn standard_input_is_a_capture_too() {
+    let doc = json_report_of_stdin("kernel/fmt-pcapng.pcapng");
     let file = json_report(&[testdata("kernel/fmt-pcapng.pcapng").to_str().unwrap()]);
     assert_eq!(doc["captures"][0]["path"], "-");
     assert_eq!(
@@ -171,14 +180,7 @@ fn standard_input_is_a_capture_too() {
 
 #[test]
 fn gzip_on_standard_input() {
-    let bytes = std::fs::read(testdata("kernel/fmt-pcap-usec.pcap.gz")).unwrap();
-    let out = synack()
-        .args(["report", "--format", "json", "-"])
-        .write_stdin(bytes)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = json_report_of_stdin("kernel/fmt-pcap-usec.pcap.gz");
     assert_eq!(doc["captures"][0]["gzip"], true);
 }
 
