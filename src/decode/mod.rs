@@ -16,7 +16,7 @@ mod link;
 use crate::capture::Frame;
 use crate::tcp::SeqNum;
 use crate::time::Timestamp;
-use etherparse::{err, IpNumber, LaxIpSlice, TcpOptionElement, TcpOptionsIterator};
+use etherparse::{err, IpNumber, LaxIpSlice};
 use serde::Serialize;
 use std::fmt;
 use std::net::IpAddr;
@@ -336,23 +336,12 @@ fn decode_tcp(
         return Err(Decoded::Undecodable(Undecodable::Malformed));
     }
     let flags = TcpFlags(off_flags & 0x1ff);
-    let mut options = SynOptions::default();
-    if flags.syn() {
+    let options = if flags.syn() {
         // Options cut by the snap length decode as far as they were captured.
-        let captured = t.get(20..header_len.min(t.len())).unwrap_or(&[]);
-        for opt in TcpOptionsIterator::from_slice(captured) {
-            match opt {
-                Ok(TcpOptionElement::MaximumSegmentSize(m)) => options.mss = Some(m),
-                Ok(TcpOptionElement::WindowScale(w)) => options.wscale = Some(w),
-                Ok(TcpOptionElement::SelectiveAcknowledgementPermitted) => {
-                    options.sack_permitted = true
-                }
-                Ok(TcpOptionElement::Timestamp(val, _)) => options.tsval = Some(val),
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-    }
+        syn_options(t.get(20..header_len.min(t.len())).unwrap_or(&[]))
+    } else {
+        SynOptions::default()
+    };
     let unspecified = Endpoint {
         addr: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
         port: 0,
@@ -380,6 +369,40 @@ fn decode_tcp(
         options,
         truncated: frame.is_truncated(),
     })
+}
+
+/// The options of a SYN or SYN-ACK (RFC 9293 §3.2): every option but End of List and No-Operation
+/// carries its length, so one synack does not know (TFO 34, MPTCP 30, TCP-AO 29, AccECN 172/174,
+/// the experimental 253/254 of RFC 6994) is stepped over by it and the options after it are still
+/// read. A length below 2 or past the captured bytes ends the walk, as it ends a receiver's.
+/// (etherparse's iterator stops at the first kind it does not know: `tcpdump/accecn_handshake.pcap`
+/// lost its window scale behind an AccECN option.)
+fn syn_options(mut b: &[u8]) -> SynOptions {
+    let mut o = SynOptions::default();
+    while let Some((&kind, rest)) = b.split_first() {
+        match kind {
+            0 => break,
+            1 => {
+                b = rest;
+                continue;
+            }
+            _ => {}
+        }
+        let Some(&len) = rest.first() else { break };
+        let len = usize::from(len);
+        let Some(body) = b.get(2..len).filter(|_| len >= 2) else {
+            break;
+        };
+        match (kind, body.len()) {
+            (2, 2) => o.mss = be16(body, 0),
+            (3, 1) => o.wscale = body.first().copied(),
+            (4, 0) => o.sack_permitted = true,
+            (8, 8) => o.tsval = be32(body, 0),
+            _ => {}
+        }
+        b = b.get(len..).unwrap_or(&[]);
+    }
+    o
 }
 
 #[cfg(test)]

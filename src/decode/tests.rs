@@ -363,3 +363,36 @@ fn flags_print_like_tcpdump() {
     );
     assert_eq!(TcpFlags(0).to_string(), "none");
 }
+
+#[test]
+fn options_after_an_unknown_kind_are_read_by_its_length() {
+    // tcpdump/accecn_handshake.pcap's SYN-ACK: mss, sackOK, TS, an experimental AccECN option
+    // (kind 254, ExID 0xACC0) and then the window scale.
+    let opts = [
+        2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 254, 11, 0xac, 0xc0, 0, 0, 0, 0, 0,
+        0, 0, 1, 3, 3, 7,
+    ];
+    let o = super::syn_options(&opts);
+    assert_eq!(o.mss, Some(1460));
+    assert!(o.sack_permitted);
+    assert_eq!(o.tsval, Some(1));
+    assert_eq!(o.wscale, Some(7), "read after kind 254");
+    // TFO (34) with a cookie, MPTCP (30), TCP-AO (29) before the window scale.
+    let o = super::syn_options(&[
+        34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 30, 4, 0, 0, 29, 4, 0, 0, 3, 3, 9,
+    ]);
+    assert_eq!(o.wscale, Some(9));
+    // A length below 2, or past what was captured, ends the walk without a panic.
+    assert_eq!(super::syn_options(&[99, 1, 3, 3, 7]).wscale, None);
+    assert_eq!(super::syn_options(&[99, 40, 3, 3, 7]).wscale, None);
+    assert_eq!(
+        super::syn_options(&[3, 3]).wscale,
+        None,
+        "cut inside the option"
+    );
+    assert_eq!(
+        super::syn_options(&[0, 3, 3, 7]).wscale,
+        None,
+        "after End of List"
+    );
+}

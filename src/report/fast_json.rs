@@ -54,6 +54,8 @@ pub fn connection(out: &mut Vec<u8>, c: &ConnReport, tag: Option<&str>) -> io::R
     }
     key(out, b"],\"synack_retransmits\":");
     int(out, c.synack_retransmits);
+    key(out, b",\"synack_isns\":");
+    int(out, c.synack_isns);
     key(out, b",\"rst\":");
     match &c.rst {
         None => key(out, b"null"),
@@ -77,6 +79,8 @@ pub fn connection(out: &mut Vec<u8>, c: &ConnReport, tag: Option<&str>) -> io::R
             opt_float(out, h.syn_to_synack)?;
             key(out, b",\"synack_to_ack\":");
             opt_float(out, h.synack_to_ack)?;
+            key(out, b",\"connect_time\":");
+            opt_float(out, h.connect_time)?;
             key(out, b",\"mss\":");
             pair(out, h.mss, int);
             key(out, b",\"wscale\":");

@@ -50,6 +50,7 @@ pub struct RstJson {
 pub struct HandshakeJson {
     pub syn_to_synack: Option<f64>,
     pub synack_to_ack: Option<f64>,
+    pub connect_time: Option<f64>,
     pub mss: [Option<u16>; 2],
     pub wscale: [Option<u8>; 2],
     pub sack_permitted: [Option<bool>; 2],
@@ -116,6 +117,8 @@ pub struct ConnReport {
     pub syn_retransmits: u32,
     pub syn_retransmit_intervals: Vec<f64>,
     pub synack_retransmits: u32,
+    /// Distinct ISNs the responder's SYN-ACKs carried.
+    pub synack_isns: u16,
     pub rst: Option<RstJson>,
     pub handshake: Option<HandshakeJson>,
     pub midstream: bool,
@@ -157,6 +160,7 @@ impl ConnReport {
             HandshakeJson {
                 syn_to_synack: c.handshake.syn_to_synack.map(secs),
                 synack_to_ack: c.handshake.synack_to_ack.map(secs),
+                connect_time: c.handshake.connect_time.map(secs),
                 mss: [oo.and_then(|x| x.mss), ro.and_then(|x| x.mss)],
                 wscale: [oo.and_then(|x| x.wscale), ro.and_then(|x| x.wscale)],
                 sack_permitted: [oo.map(|x| x.sack_permitted), ro.map(|x| x.sack_permitted)],
@@ -194,6 +198,7 @@ impl ConnReport {
             syn_retransmits: o.syn.retransmits(),
             syn_retransmit_intervals: o.syn.intervals().map(secs).collect(),
             synack_retransmits: r.synack.retransmits(),
+            synack_isns: r.synack_isns,
             rst: c.rst.map(|x| RstJson {
                 by: x.by.name(),
                 frame: x.frame,

@@ -161,8 +161,15 @@ pub struct Side {
     pub isn: Option<SeqNum>,
     /// Its SYNs (without ACK): the first and its retransmissions.
     pub syn: Attempt,
-    /// Its SYN-ACKs: the first and its retransmissions.
+    /// Its SYN-ACKs with the ISN the peer acknowledged (until then the first one's): the first
+    /// and its retransmissions.
     pub synack: Attempt,
+    /// Distinct ISNs its SYN-ACKs carried (more than one: it answered retried SYNs with new
+    /// connections, or a middlebox answered too).
+    pub synack_isns: u16,
+    /// SYN-ACKs with another ISN than `isn`, the latest such ISN: if the peer acknowledges it,
+    /// it becomes the handshake's SYN-ACK.
+    other_synack: Option<OtherSynAck>,
     /// SND.NXT as the capture shows it: past the highest sequence number it sent.
     pub snd_nxt: Option<SeqNum>,
     /// The last acknowledgment number it sent (its RCV.NXT, as far as the peer was told).
@@ -200,6 +207,16 @@ pub struct Side {
     pending_synack: Option<(State, usize)>,
 }
 
+/// SYN-ACKs that carried another ISN than the first one.
+#[derive(Clone, Copy, Debug)]
+struct OtherSynAck {
+    isn: SeqNum,
+    sent: u32,
+    first_frame: u64,
+    first_ts: Timestamp,
+    last_ts: Timestamp,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct PendingFin {
     fin_seq: SeqNum,
@@ -215,6 +232,8 @@ impl Side {
             isn: None,
             syn: Attempt::default(),
             synack: Attempt::default(),
+            synack_isns: 0,
+            other_synack: None,
             snd_nxt: None,
             last_ack: None,
             window: 0,
@@ -289,6 +308,9 @@ pub struct Handshake {
     pub syn_to_synack: Option<Duration>,
     /// From the last SYN-ACK before the originator's first ACK of it, to that ACK.
     pub synack_to_ack: Option<Duration>,
+    /// From the attempt's first SYN to the ACK that completes the handshake, SYN retries
+    /// included: what connect() waited, as the capture point saw it.
+    pub connect_time: Option<Duration>,
 }
 
 /// A connection: both sides, counters, and what its handshake and RSTs looked like.
@@ -522,22 +544,42 @@ impl Connection {
             let same_isn = match me.isn {
                 None => {
                     me.isn = Some(seg.seq);
-                    me.options = Some(seg.options);
                     true
                 }
                 Some(isn) => isn == seg.seq,
             };
             // The same ISN again is a retransmission (§3.8.1). Another ISN on a live handshake is
-            // no retransmission; the flow table decides whether it is a new connection.
+            // no retransmission; the flow table decides whether a SYN with one is a new
+            // connection, and a SYN-ACK with one is kept aside until the peer says which it took.
             if same_isn {
+                // A SYN captured after its SYN-ACK (which told its ISN) still gives its options.
+                me.options.get_or_insert(seg.options);
                 if synack {
+                    me.synack_isns = me.synack_isns.max(1);
                     me.synack.record(seg);
                 } else {
                     me.syn.record(seg);
                 }
+                me.advance_snd_nxt(syn_end);
+            } else if synack {
+                match &mut me.other_synack {
+                    Some(o) if o.isn == seg.seq => {
+                        o.sent += 1;
+                        o.last_ts = seg.ts;
+                    }
+                    o => {
+                        me.synack_isns = me.synack_isns.saturating_add(1);
+                        *o = Some(OtherSynAck {
+                            isn: seg.seq,
+                            sent: 1,
+                            first_frame: seg.frame,
+                            first_ts: seg.ts,
+                            last_ts: seg.ts,
+                        });
+                    }
+                }
             }
             me.window = seg.window;
-            me.advance_snd_nxt(syn_end);
         }
         if synack {
             self.side_mut(d).last_ack = Some(seg.ack);
@@ -612,11 +654,17 @@ impl Connection {
             {
                 self.side_mut(d).pending_fin = None;
             }
-            // SYN-ACK→ACK: from the last SYN-ACK to the originator's first ACK of it.
+            if self.side(peer).other_synack.is_some() {
+                self.take_acknowledged_synack(peer, seg.ack);
+            }
+            // SYN-ACK→ACK: from the last SYN-ACK to the originator's first ACK of it; the
+            // attempt's first SYN to that ACK is what connect() waited.
             if d == Dir::Orig && self.handshake.synack_to_ack.is_none() {
                 let p = self.side(peer);
                 if let (Some(t), true) = (p.synack.last_ts, p.acked_syn_by(seg.ack)) {
                     self.handshake.synack_to_ack = Some(seg.ts.since(t));
+                    self.handshake.connect_time =
+                        self.side(d).syn.first_ts.map(|t0| seg.ts.since(t0));
                 }
             }
             if handshake_open {
@@ -661,6 +709,32 @@ impl Connection {
             if let Some(fin) = self.side(d).fin_seq {
                 self.receive_fin(peer, fin, seg);
             }
+        }
+    }
+
+    /// The handshake ACK `ack` acknowledges the SYN-ACK side `d` sent with another ISN than its
+    /// first: that one is the handshake's, and its sends are the retransmission count and the
+    /// timings (the SYN→SYN-ACK time runs to its first send).
+    fn take_acknowledged_synack(&mut self, d: Dir, ack: SeqNum) {
+        let me = self.side(d);
+        let Some(o) = me.other_synack else { return };
+        if ack != o.isn + 1 || me.isn.is_some_and(|isn| ack == isn + 1) {
+            return;
+        }
+        let syn_last = self.side(d.other()).syn.last_ts;
+        let me = self.side_mut(d);
+        me.other_synack = None;
+        me.isn = Some(o.isn);
+        me.snd_nxt = Some(o.isn + 1);
+        me.synack = Attempt {
+            sent: o.sent,
+            first_ts: Some(o.first_ts),
+            last_ts: Some(o.last_ts),
+            first_frame: Some(o.first_frame),
+            intervals_us: [0; MAX_INTERVALS],
+        };
+        if let Some(t) = syn_last {
+            self.handshake.syn_to_synack = Some(o.first_ts.since(t));
         }
     }
 

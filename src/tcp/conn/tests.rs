@@ -214,6 +214,54 @@ mod syn_received {
     }
 
     #[test]
+    fn syn_ack_with_another_isn_is_counted_and_the_acknowledged_one_wins() {
+        // Two SYN-ACKs with ISN B, then one with ISN A; the client acknowledges A.
+        let a = S_ISN + 777_000;
+        let mut t = conn_in_syn_received();
+        t.s(SYN | ACK, S_ISN, C_ISN + 1, 0)
+            .s(SYN | ACK, a, C_ISN + 1, 0)
+            .c(ACK, C_ISN + 1, a + 1, 0);
+        t.states(State::Established, State::Established);
+        let c = t.conn();
+        let r = c.side(Dir::Resp);
+        assert_eq!(r.synack_isns, 2);
+        assert_eq!(r.isn, Some(SeqNum(a)));
+        assert_eq!(r.synack.retransmits(), 0, "A was sent once");
+        // frames: 1 SYN, 2-3 SYN-ACK(B), 4 SYN-ACK(A), 5 ACK
+        assert_eq!(c.handshake.syn_to_synack, Some(Duration::from_millis(30)));
+        assert_eq!(c.handshake.synack_to_ack, Some(Duration::from_millis(10)));
+    }
+
+    #[test]
+    fn connect_time_runs_from_the_first_syn_to_the_completing_ack() {
+        let mut t = conn_in_syn_sent();
+        t.c(SYN, C_ISN, 0, 0)
+            .s(SYN | ACK, S_ISN, C_ISN + 1, 0)
+            .c(ACK, C_ISN + 1, S_ISN + 1, 0);
+        let h = t.conn().handshake;
+        assert_eq!(h.connect_time, Some(Duration::from_millis(30)));
+        assert_eq!(h.syn_to_synack, Some(Duration::from_millis(10)));
+    }
+
+    #[test]
+    fn syn_captured_after_its_syn_ack_gives_its_options() {
+        let mut t = Talk::new();
+        t.s(SYN | ACK, S_ISN, C_ISN + 1, 0);
+        let mut syn = TcpSegment {
+            frame: 2,
+            ts: Timestamp::from_nanos(20_000_000),
+            seq: SeqNum(C_ISN),
+            ..TcpSegment::test(CLIENT, SERVER, SYN, 0)
+        };
+        syn.options.wscale = Some(4);
+        t.conn.as_mut().unwrap().on_segment(&syn);
+        assert_eq!(
+            t.conn().side(Dir::Orig).options.and_then(|o| o.wscale),
+            Some(4)
+        );
+    }
+
+    #[test]
     fn rst_from_the_client_returns_the_server_to_listen() {
         let mut t = conn_in_syn_received();
         t.c(RST, C_ISN + 1, 0, 0);
