@@ -80,6 +80,26 @@ rules! {
     RS005 = "RS005", "data-after-reset", Warning,
     summary: "a side keeps sending after the peer's RST",
     help: "check whether the RST reached the other side (capture there) and whether a firewall drops RSTs";
+
+    /// What it means: a RST whose sequence number lies inside the receiver's window but not
+    /// exactly at the next sequence number it expects (RCV.NXT). Since RFC 5961, stacks (Linux,
+    /// Windows, the BSDs) do not close on such a RST: they answer with a "challenge ACK" that
+    /// tells the true RCV.NXT, and a genuine sender that really lost its state answers that
+    /// ACK with an exact RST. The connection goes on.
+    ///
+    /// Why it matters: a blind attacker injecting resets has to guess the sequence number, and
+    /// guesses land in the window, not on RCV.NXT; a middlebox that rewrites sequence numbers,
+    /// or a RST sent by a host that kept stale state, looks the same. Nothing was closed.
+    ///
+    /// What to do: usually nothing. If they are frequent, find who sends them (TTL, MAC
+    /// address, IP ID against the peer's other segments): an injector, a middlebox, or a load
+    /// balancer resetting with a stale sequence number.
+    ///
+    /// RFC reference: RFC 5961 §3.2 (challenge ACK), RFC 9293 §3.10.7.4 (first, check sequence
+    /// number; second, the RST bit).
+    RS007 = "RS007", "reset-challenged", Info,
+    summary: "a RST in the window but not at RCV.NXT: RFC 5961 stacks answer with a challenge ACK and keep the connection",
+    help: "usually harmless; if frequent, find who sends them (TTL, MAC, IP ID): an injector or a middlebox with stale sequence numbers";
 }
 
 pub(super) fn check(c: &Connection, out: &mut Vec<Hit>) {
@@ -114,6 +134,24 @@ pub(super) fn check(c: &Connection, out: &mut Vec<Hit>) {
             Some(r.ts),
             format!(
                 "{n} RST{} from {by} to {to} outside {to}'s window: ignored, nothing closed",
+                if n == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    if let Some(r) = c.first_challenged_rst {
+        let (by, to) = (c.endpoint(r.by), c.endpoint(r.by.other()));
+        let n = c.rst_challenged;
+        let answer = match c.challenge_ack_frame {
+            Some(f) => format!("{to} answered with a challenge ACK (frame {f})"),
+            None => "the capture shows no challenge ACK".to_string(),
+        };
+        out.push(hit(
+            &RS007,
+            Some(r.frame),
+            Some(r.ts),
+            format!(
+                "{n} RST{} from {by} to {to} inside {to}'s window but not at its RCV.NXT: \
+                 challenged, nothing closed; {answer}",
                 if n == 1 { "" } else { "s" }
             ),
         ));

@@ -31,6 +31,10 @@ pub fn connection(out: &mut Vec<u8>, c: &ConnReport, tag: Option<&str>) -> io::R
     string(out, c.orig_state.name())?;
     key(out, b",\"resp_state\":");
     string(out, c.resp_state.name())?;
+    key(out, b",\"orig_state_inferred\":");
+    boolean(out, c.orig_state_inferred);
+    key(out, b",\"resp_state_inferred\":");
+    boolean(out, c.resp_state_inferred);
     key(out, b",\"conn_state\":");
     string(out, c.conn_state)?;
     key(out, b",\"history\":");

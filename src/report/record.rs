@@ -108,6 +108,9 @@ pub struct ConnReport {
     pub orig_state: State,
     #[serde(serialize_with = "ser_state")]
     pub resp_state: State,
+    /// The state rests only on segments travelling to that side (CONTRACT.md).
+    pub orig_state_inferred: bool,
+    pub resp_state_inferred: bool,
     pub conn_state: &'static str,
     pub history: String,
     pub orig_packets: u64,
@@ -188,6 +191,8 @@ impl ConnReport {
             last_frame: c.last_frame,
             orig_state: o.state,
             resp_state: r.state,
+            orig_state_inferred: o.inferred,
+            resp_state_inferred: r.inferred,
             conn_state: z.conn_state,
             history: z.history.clone(),
             orig_packets: o.packets,

@@ -272,7 +272,8 @@ impl<W: Write> TableEmitter<W> {
         Some(t)
     }
 
-    fn connections_table(&self) -> Option<(Table, usize)> {
+    /// The table, how many connections it shows, and whether one of them has an inferred state.
+    fn connections_table(&self) -> Option<(Table, usize, bool)> {
         let limit = if self.opts.all {
             usize::MAX
         } else {
@@ -310,8 +311,14 @@ impl<W: Write> TableEmitter<W> {
             let mut cells = vec![
                 Cell::new(c.id).set_alignment(CellAlignment::Right),
                 Cell::new(format!("{} → {}", c.orig_ep, c.resp_ep)),
-                self.paint(c.orig_state, Self::state_color(c.orig_state)),
-                self.paint(c.resp_state, Self::state_color(c.resp_state)),
+                self.paint(
+                    state_label(c.orig_state, c.orig_state_inferred),
+                    Self::state_color(c.orig_state),
+                ),
+                self.paint(
+                    state_label(c.resp_state, c.resp_state_inferred),
+                    Self::state_color(c.resp_state),
+                ),
                 self.paint(c.conn_state, Self::conn_state_color(c.conn_state)),
                 Cell::new(if c.history.is_empty() {
                     "-"
@@ -340,7 +347,19 @@ impl<W: Write> TableEmitter<W> {
             }
             t.add_row(cells);
         }
-        Some((t, shown.len()))
+        let inferred = shown
+            .iter()
+            .any(|c| c.orig_state_inferred || c.resp_state_inferred);
+        Some((t, shown.len(), inferred))
+    }
+}
+
+/// A state as the table shows it: a trailing `?` when it rests only on segments sent to that side.
+fn state_label(s: State, inferred: bool) -> String {
+    if inferred {
+        format!("{s}?")
+    } else {
+        s.to_string()
     }
 }
 
@@ -424,8 +443,14 @@ impl<W: Write> Emitter for TableEmitter<W> {
                 "{f}\n`synack explain CODE` says what a finding means and what to do"
             )?;
         }
-        if let Some((t, shown)) = self.connections_table() {
+        if let Some((t, shown, inferred)) = self.connections_table() {
             writeln!(self.out, "Connections, troubled first\n{t}")?;
+            if inferred {
+                writeln!(
+                    self.out,
+                    "? the state is inferred: that side sent nothing to show it got there, only segments sent to it did (a spoofed source, a silent peer)"
+                )?;
+            }
             if (shown as u64) < self.seen {
                 writeln!(
                     self.out,

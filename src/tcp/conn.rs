@@ -80,6 +80,9 @@ pub enum RstKind {
     Abort,
     /// The sender had already closed.
     AfterClose,
+    /// In the receiver's window but not at its RCV.NXT: RFC 5961 §3.2 stacks answer with a
+    /// challenge ACK and keep the connection.
+    Challenged,
     /// Outside the receiver's window: RFC 5961 stacks ignore it (stale state or forgery).
     OutOfWindow,
 }
@@ -90,6 +93,7 @@ impl RstKind {
             RstKind::Refused => "refused",
             RstKind::Abort => "abort",
             RstKind::AfterClose => "after-close",
+            RstKind::Challenged => "challenged",
             RstKind::OutOfWindow => "out-of-window",
         }
     }
@@ -155,6 +159,10 @@ impl Attempt {
 #[derive(Clone, Copy, Debug)]
 pub struct Side {
     pub state: State,
+    /// The state rests only on segments travelling to this side: it got there by receiving a
+    /// SYN-ACK, an ACK or a FIN that its TCP would have answered, and it has sent nothing since
+    /// (a spoofed SYN's source, a silent peer). CONTRACT.md's `*_state_inferred`.
+    pub inferred: bool,
     /// It reached SYN-RECEIVED by answering a SYN (a passive OPEN).
     pub passive: bool,
     /// The ISN of its SYN or SYN-ACK.
@@ -221,6 +229,7 @@ struct OtherSynAck {
 struct PendingFin {
     fin_seq: SeqNum,
     before: State,
+    inferred_before: bool,
     transitions_before: usize,
 }
 
@@ -228,6 +237,7 @@ impl Side {
     fn new() -> Self {
         Side {
             state: State::Unknown,
+            inferred: false,
             passive: false,
             isn: None,
             syn: Attempt::default(),
@@ -335,6 +345,13 @@ pub struct Connection {
     /// RSTs outside the receiver's window, and the first of them.
     pub rst_out_of_window: u32,
     pub first_out_of_window_rst: Option<RstInfo>,
+    /// RSTs in the receiver's window but not at its RCV.NXT (RFC 5961 §3.2), the first of them,
+    /// and the frame of the receiver's challenge ACK answering it, when the capture shows one.
+    pub rst_challenged: u32,
+    pub first_challenged_rst: Option<RstInfo>,
+    pub challenge_ack_frame: Option<u64>,
+    /// The side a challenged RST went to, until its next segment shows whether it answered.
+    awaiting_challenge_ack: Option<Dir>,
     /// The accepted RST came from an endpoint without state (RFC 9293 §3.10.7.1: no ACK bit,
     /// sequence number taken from the ACK of the data it answers): the peer had lost the
     /// connection (§3.5.1 half-open).
@@ -391,6 +408,10 @@ impl Connection {
             rst_segments: 0,
             rst_out_of_window: 0,
             first_out_of_window_rst: None,
+            rst_challenged: 0,
+            first_challenged_rst: None,
+            challenge_ack_frame: None,
+            awaiting_challenge_ack: None,
             lost_state_rst: false,
             after_rst: None,
             prev: None,
@@ -447,11 +468,21 @@ impl Connection {
         done(o) && done(r) && (o != State::Unknown || r != State::Unknown)
     }
 
-    /// Applies `event` to side `d`, recording the change.
+    /// Applies `event` to side `d`, recording the change. A change that a side's TCP answers
+    /// with an ACK (a SYN-ACK, a FIN, or an ACK reaching a side the capture knows nothing of)
+    /// is inferred until the side sends something.
     fn apply(&mut self, d: Dir, event: Event, seg: &TcpSegment) {
         let side = &self.sides[d.idx()];
-        let to = next(side.state, event, side.passive);
+        let from = side.state;
+        let to = next(from, event, side.passive);
         self.set_state(d, to, Some(seg.frame), seg.ts);
+        if from != to {
+            let answered = matches!(
+                event,
+                Event::RcvdSynAck | Event::RcvdSynchronizedAck | Event::RcvdFin
+            );
+            self.side_mut(d).inferred = answered;
+        }
     }
 
     /// Every change of state goes through here.
@@ -514,6 +545,19 @@ impl Connection {
             me.last_ts = Some(me.last_ts.map_or(seg.ts, |t| t.max(seg.ts)));
         }
         let f = seg.flags;
+        // What a side sends shows the state it is in: nothing about it is inferred any more
+        // (a RST first asks whether it was: see `on_rst`).
+        if !f.rst() {
+            self.side_mut(d).inferred = false;
+        }
+        if self.awaiting_challenge_ack == Some(d) {
+            // RFC 5961 §3.2: the receiver of a challenged RST answers with an ACK of its RCV.NXT.
+            self.awaiting_challenge_ack = None;
+            let pure_ack = f.ack() && !f.syn() && !f.fin() && !f.rst() && seg.payload_len == 0;
+            if pure_ack && self.side(d).last_ack.is_none_or(|a| a == seg.ack) {
+                self.challenge_ack_frame.get_or_insert(seg.frame);
+            }
+        }
         // Still talking after the peer's RST: data or a FIN. (A RST answering is fine; a SYN
         // retried after a refusal is a new attempt, HS001's business.)
         if let Some(r) = self.accepted_rst {
@@ -741,6 +785,7 @@ impl Connection {
     /// Side `d` receives the peer's FIN occupying `fin_seq`.
     fn receive_fin(&mut self, d: Dir, fin_seq: SeqNum, seg: &TcpSegment) {
         let before = self.side(d).state;
+        let inferred_before = self.side(d).inferred;
         let transitions_before = self.transitions.as_ref().map_or(0, Vec::len);
         self.apply(d, Event::RcvdFin, seg);
         let after = self.side(d).state;
@@ -752,6 +797,7 @@ impl Connection {
             self.side_mut(d).pending_fin = Some(PendingFin {
                 fin_seq,
                 before,
+                inferred_before,
                 transitions_before,
             });
         }
@@ -771,6 +817,7 @@ impl Connection {
                 let side = self.side_mut(d);
                 side.pending_fin = None;
                 side.state = p.before;
+                side.inferred = p.inferred_before;
                 if let Some(log) = &mut self.transitions {
                     log.truncate(p.transitions_before);
                 }
@@ -789,6 +836,7 @@ impl Connection {
         let side = self.side_mut(d);
         side.pending_fin = None;
         side.state = p.before;
+        side.inferred = p.inferred_before;
         if let Some(log) = &mut self.transitions {
             log.truncate(p.transitions_before);
         }
@@ -823,26 +871,36 @@ impl Connection {
     fn on_rst(&mut self, d: Dir, seg: &TcpSegment) {
         let peer = d.other();
         self.rst_segments += 1;
-        let sender_state = self.side(d).state;
+        let sender = self.side(d);
         let receiver_state = self.side(peer).state;
-        let acceptable = self.rst_acceptable(d, seg);
-        let kind = if !acceptable {
-            RstKind::OutOfWindow
-        } else if receiver_state == State::SynSent {
-            RstKind::Refused
-        } else if matches!(
-            sender_state,
-            State::Closed | State::TimeWait | State::Listen
-        ) {
-            RstKind::AfterClose
-        } else {
-            RstKind::Abort
+        let place = self.rst_place(d, seg);
+        // A side that never acknowledged anything, taken to be synchronized only because a
+        // SYN-ACK reached it, that sends a RST without ACK has no TCB for the connection:
+        // RFC 9293 §3.10.7.1, the answer of a CLOSED port (a scanner resetting the SYN-ACK its
+        // raw SYN drew), not an abort from ESTABLISHED.
+        let no_tcb = sender.inferred && sender.last_ack.is_none() && !seg.flags.ack();
+        self.side_mut(d).inferred = false;
+        let sender = self.side(d);
+        let kind = match place {
+            RstPlace::OutOfWindow => RstKind::OutOfWindow,
+            RstPlace::InWindow => RstKind::Challenged,
+            RstPlace::Exact if receiver_state == State::SynSent => RstKind::Refused,
+            RstPlace::Exact
+                if matches!(
+                    sender.state,
+                    State::Closed | State::TimeWait | State::Listen
+                ) =>
+            {
+                RstKind::AfterClose
+            }
+            RstPlace::Exact => RstKind::Abort,
         };
-        // A RST answering a SYN comes from CLOSED: no TCB exists for it (§3.10.7.1).
-        let state = if kind == RstKind::Refused && sender_state == State::Unknown {
+        // A RST answering a SYN comes from CLOSED too: no TCB exists for it (§3.10.7.1).
+        let refused_unknown = kind == RstKind::Refused && sender.state == State::Unknown;
+        let state = if (no_tcb && place == RstPlace::Exact) || refused_unknown {
             State::Closed
         } else {
-            sender_state
+            sender.state
         };
         let info = RstInfo {
             by: d,
@@ -852,11 +910,22 @@ impl Connection {
             kind,
         };
         self.rst.get_or_insert(info);
-        if !acceptable {
-            // RFC 5961 §3: out of the window, a RST changes nothing.
-            self.rst_out_of_window += 1;
-            self.first_out_of_window_rst.get_or_insert(info);
-            return;
+        match place {
+            RstPlace::OutOfWindow => {
+                // RFC 5961 §3.2: out of the window, a RST is dropped and changes nothing.
+                self.rst_out_of_window += 1;
+                self.first_out_of_window_rst.get_or_insert(info);
+                return;
+            }
+            RstPlace::InWindow => {
+                // RFC 5961 §3.2: in the window but not exactly at RCV.NXT, the receiver sends a
+                // challenge ACK and changes nothing.
+                self.rst_challenged += 1;
+                self.first_challenged_rst.get_or_insert(info);
+                self.awaiting_challenge_ack = Some(peer);
+                return;
+            }
+            RstPlace::Exact => {}
         }
         if self.accepted_rst.is_none() {
             self.accepted_rst = Some(info);
@@ -876,22 +945,32 @@ impl Connection {
         self.apply(peer, Event::RcvdRst, seg);
     }
 
-    /// RFC 9293 §3.10.7.3 (SYN-SENT: the RST must acknowledge our SYN) and §3.10.7.4 with
-    /// RFC 5961: the RST's sequence number must lie in the receiver's window. The capture may sit
-    /// behind the receiver, so the sender's own SND.NXT (data in flight) also counts as exact.
-    fn rst_acceptable(&self, d: Dir, seg: &TcpSegment) -> bool {
+    /// Where a RST from `d` falls for its receiver. RFC 9293 §3.10.7.3: in SYN-SENT the RST must
+    /// acknowledge the SYN. Elsewhere RFC 5961 §3.2 (which §3.10.7.4 adopts): only a sequence
+    /// number equal to RCV.NXT resets; elsewhere in the window it draws a challenge ACK;
+    /// outside it, nothing. RCV.NXT is the last acknowledgment the receiver sent; the capture
+    /// may sit nearer the sender than the receiver, so the sender's own SND.NXT (everything it
+    /// sent has arrived) is RCV.NXT too.
+    fn rst_place(&self, d: Dir, seg: &TcpSegment) -> RstPlace {
         let me = self.side(d);
         let rcv = self.side(d.other());
         if rcv.state == State::SynSent {
-            return seg.flags.ack() && rcv.acked_syn_by(seg.ack);
+            return if seg.flags.ack() && rcv.acked_syn_by(seg.ack) {
+                RstPlace::Exact
+            } else {
+                RstPlace::OutOfWindow
+            };
         }
         if me.snd_nxt == Some(seg.seq) {
-            return true;
+            return RstPlace::Exact;
         }
         let Some(rcv_nxt) = rcv.last_ack else {
             // The receiver never told its window: nothing to hold the RST against.
-            return true;
+            return RstPlace::Exact;
         };
+        if seg.seq == rcv_nxt {
+            return RstPlace::Exact;
+        }
         let scale = match (
             rcv.options.and_then(|o| o.wscale),
             me.options.and_then(|o| o.wscale),
@@ -900,8 +979,20 @@ impl Connection {
             _ => 0,
         };
         let window = (u32::from(rcv.window) << scale).max(1);
-        seg.seq.in_window(rcv_nxt, window)
+        if seg.seq.in_window(rcv_nxt, window) {
+            RstPlace::InWindow
+        } else {
+            RstPlace::OutOfWindow
+        }
     }
+}
+
+/// Where a RST's sequence number falls in its receiver's window (RFC 5961 §3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RstPlace {
+    Exact,
+    InWindow,
+    OutOfWindow,
 }
 
 #[cfg(test)]

@@ -530,6 +530,84 @@ mod reset {
     }
 
     #[test]
+    fn rst_in_the_window_but_not_at_rcv_nxt_is_challenged() {
+        // RFC 5961 §3.2: 100 bytes past the client's RCV.NXT, inside its window. The client
+        // answers with a challenge ACK and the connection goes on to a normal close.
+        let mut t = conn_established();
+        t.s(RST, S_NXT + 100, 0, 0).c(ACK, C_NXT, S_NXT, 0);
+        t.states(State::Established, State::Established);
+        let c = t.conn();
+        assert_eq!(c.rst.unwrap().kind, RstKind::Challenged);
+        assert!(c.accepted_rst.is_none());
+        assert_eq!((c.rst_challenged, c.challenge_ack_frame), (1, Some(8)));
+        t.c(FIN | ACK, C_NXT, S_NXT, 0)
+            .s(FIN | ACK, S_NXT, C_NXT + 1, 0)
+            .c(ACK, C_NXT + 1, S_NXT + 1, 0);
+        t.states(State::TimeWait, State::Closed);
+    }
+
+    #[test]
+    fn rst_at_the_receivers_rcv_nxt_resets() {
+        // The client acknowledged S_NXT: a RST with that sequence number is exact.
+        let mut t = conn_established();
+        t.s(RST, S_NXT, 0, 0);
+        t.states(State::Closed, State::Closed);
+        assert_eq!(t.conn().rst.unwrap().kind, RstKind::Abort);
+    }
+
+    #[test]
+    fn scanner_resetting_the_syn_ack_has_no_tcb() {
+        // SYN, SYN-ACK, then a bare RST at SEG.ACK of the SYN-ACK: the source never answered
+        // the SYN-ACK, so it is not an abort from ESTABLISHED (RFC 9293 §3.10.7.1).
+        let mut t = conn_in_syn_received();
+        assert!(t.conn().side(Dir::Orig).inferred, "ESTABLISHED? only");
+        t.c(RST, C_ISN + 1, 0, 0);
+        t.states(State::Closed, State::Listen);
+        let r = t.conn().rst.unwrap();
+        assert_eq!((r.kind, r.state), (RstKind::Abort, State::Closed));
+    }
+}
+
+mod inferred {
+    use super::*;
+
+    #[test]
+    fn a_side_is_inferred_until_it_answers() {
+        let mut t = conn_in_syn_received();
+        let c = t.conn();
+        assert!(c.side(Dir::Orig).inferred);
+        assert!(!c.side(Dir::Resp).inferred, "the server sent its SYN-ACK");
+        t.c(ACK, C_ISN + 1, S_ISN + 1, 0);
+        assert!(!t.conn().side(Dir::Orig).inferred);
+    }
+
+    #[test]
+    fn a_silent_peer_receiving_a_fin_is_inferred() {
+        let mut t = conn_established();
+        t.c(FIN | ACK, C_NXT, S_NXT, 0);
+        t.states(State::FinWait1, State::CloseWait);
+        assert!(t.conn().side(Dir::Resp).inferred);
+        t.s(ACK, S_NXT, C_NXT + 1, 0);
+        assert!(!t.conn().side(Dir::Resp).inferred);
+        t.states(State::FinWait2, State::CloseWait);
+        // FIN-WAIT-2 follows from the ACK of its own FIN: nothing to answer, not inferred.
+        assert!(!t.conn().side(Dir::Orig).inferred);
+    }
+
+    #[test]
+    fn midstream_peer_that_never_sends_is_inferred() {
+        let mut t = Talk::new();
+        t.c(ACK, C_NXT, S_NXT, 10);
+        t.states(State::Established, State::Established);
+        assert!(!t.conn().side(Dir::Orig).inferred);
+        assert!(t.conn().side(Dir::Resp).inferred);
+    }
+}
+
+mod reset_more {
+    use super::*;
+
+    #[test]
     fn syn_with_fin_or_rst_is_no_state() {
         let mut t = conn_established();
         t.c(SYN | FIN, C_NXT, 0, 0).c(SYN | RST, C_NXT, 0, 0);
