@@ -94,6 +94,28 @@ rules! {
     HS005 = "HS005", "syn-flood", Error,
     summary: "at least syn_flood_min (100) half-open connections to one server within syn_flood_window (10 s)",
     help: "check the sources of the SYNs; enable SYN cookies and rate-limit SYNs upstream";
+
+    /// What it means: the server threw away a handshake the client completed. The capture shows
+    /// the client's final ACK, and then the server either kept retransmitting its SYN-ACK as
+    /// if that ACK never came, or answered it with a RST. Linux does exactly this when the
+    /// listening socket's accept queue is full: the application does not call accept() fast
+    /// enough (tcp_abort_on_overflow=0 drops the ACK, =1 resets).
+    ///
+    /// Why it matters: the client believes it is connected and may send its request, which the
+    /// server drops too; the client then waits for retransmissions (seconds) or gets a reset.
+    /// It is a server overload, not a network fault. (Seen from the client's side, an ACK lost
+    /// between the capture point and the server looks the same: check where the capture was
+    /// taken.)
+    ///
+    /// What to do: on the server, `nstat -az TcpExtListenOverflows TcpExtListenDrops` and
+    /// `ss -ltn` (Recv-Q against Send-Q, the backlog); raise the listen() backlog and
+    /// net.core.somaxconn, and make the application accept faster.
+    ///
+    /// RFC reference: RFC 9293 §3.10.7.4 (SYN-RECEIVED retransmits its SYN-ACK until it is
+    /// acknowledged); Linux `tcp_abort_on_overflow` (ip-sysctl.rst).
+    HS006 = "HS006", "accept-queue-overflow", Warning,
+    summary: "the server ignored a captured final ACK (it kept retransmitting its SYN-ACK after it) or answered it with a RST: its accept queue was full",
+    help: "on the server: nstat -az TcpExtListenOverflows, ss -ltn (Recv-Q vs backlog); raise the backlog and somaxconn, accept faster";
 }
 
 /// The handshake never completed: a SYN nobody answered, or a server left in SYN-RECEIVED.
@@ -173,6 +195,25 @@ pub(super) fn check(c: &Connection, t: &Thresholds, out: &mut Vec<Hit>) {
                 ),
             ));
         }
+    }
+    if let Some(ov) = c.overflow {
+        let what = if ov.by_rst {
+            "answered it with a RST".to_string()
+        } else {
+            format!(
+                "kept retransmitting its SYN-ACK after it (frame {}; {} SYN-ACKs in all)",
+                ov.frame, r.synack.sent
+            )
+        };
+        out.push(hit(
+            &HS006,
+            Some(ov.frame),
+            Some(ov.ts),
+            format!(
+                "{} ignored {}'s final ACK (frame {}) and {what}: its accept queue was full",
+                c.resp, c.orig, ov.ack_frame
+            ),
+        ));
     }
     if r.state == State::SynReceived {
         out.push(hit(

@@ -10,6 +10,7 @@ const CONTRACT: &[(&str, &str, Severity)] = &[
     ("HS003", "syn-unanswered", Severity::Warning),
     ("HS004", "handshake-incomplete", Severity::Warning),
     ("HS005", "syn-flood", Severity::Error),
+    ("HS006", "accept-queue-overflow", Severity::Warning),
     ("RS001", "connection-refused", Severity::Warning),
     ("RS002", "reset-by-originator", Severity::Warning),
     ("RS003", "reset-by-responder", Severity::Warning),

@@ -99,6 +99,18 @@ impl RstKind {
     }
 }
 
+/// How a server showed it threw away a captured final ACK (its accept queue was full).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Overflow {
+    /// The final ACK it ignored.
+    pub ack_frame: u64,
+    /// The SYN-ACK it retransmitted after that ACK, or the RST it answered it with.
+    pub frame: u64,
+    pub ts: Timestamp,
+    /// Answered with a RST (Linux with `tcp_abort_on_overflow=1`) rather than ignored.
+    pub by_rst: bool,
+}
+
 /// The first RST of the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RstInfo {
@@ -207,6 +219,10 @@ pub struct Side {
     pub zero_window_probes: u32,
     /// Options of its SYN or SYN-ACK.
     pub options: Option<SynOptions>,
+    /// It retransmitted its SYN-ACK after the peer's final ACK: it dropped that ACK (a full
+    /// accept queue), and ACKs of its SYN-ACK complete nothing until it sends a segment only
+    /// an established endpoint sends.
+    deaf: bool,
     /// The peer's FIN, taken as received; undone when this side's next segment shows it had not
     /// arrived yet (the FINs crossed).
     pending_fin: Option<PendingFin>,
@@ -263,6 +279,7 @@ impl Side {
             keepalives: 0,
             zero_window_probes: 0,
             options: None,
+            deaf: false,
             pending_fin: None,
             pending_synack: None,
         }
@@ -356,10 +373,22 @@ pub struct Connection {
     /// sequence number taken from the ACK of the data it answers): the peer had lost the
     /// connection (§3.5.1 half-open).
     pub lost_state_rst: bool,
+    /// The frame of the originator's ACK that completed the handshake (first ACK of the
+    /// SYN-ACK).
+    pub final_ack_frame: Option<u64>,
+    /// The earliest ACK of the responder's SYN-ACK since its last SYN-ACK, while the responder
+    /// has sent nothing but SYN-ACKs; and how many SYN-ACKs it sent more than a round trip
+    /// after such an ACK (each one ignored an ACK that had arrived).
+    unanswered_ack: Option<Timestamp>,
+    ignored_acks: u8,
+    /// The responder ignored ACKs of its SYN-ACK again and again, or reset the final ACK:
+    /// accept-queue overflow (HS006).
+    pub overflow: Option<Overflow>,
     /// Segments with data or FIN a side sent after the peer's accepted RST: count, first frame,
     /// and which side.
     pub after_rst: Option<(Dir, u32, u64)>,
-    /// The previous segment of this connection: who sent it, its ACK number, payload length.
+    /// The previous segment of this connection: who sent it, its ACK number, its payload
+    /// length plus one for a FIN.
     prev: Option<(Dir, Option<SeqNum>, u32)>,
     /// Segments with SYN together with FIN or RST: not fed to the state machine.
     pub odd_flag_segments: u32,
@@ -413,6 +442,10 @@ impl Connection {
             challenge_ack_frame: None,
             awaiting_challenge_ack: None,
             lost_state_rst: false,
+            final_ack_frame: None,
+            unanswered_ack: None,
+            ignored_acks: 0,
+            overflow: None,
             after_rst: None,
             prev: None,
             odd_flag_segments: 0,
@@ -576,7 +609,8 @@ impl Connection {
         } else {
             self.on_other(d, seg);
         }
-        self.prev = Some((d, f.ack().then_some(seg.ack), seg.payload_len));
+        let len = seg.payload_len.saturating_add(u32::from(f.fin()));
+        self.prev = Some((d, f.ack().then_some(seg.ack), len));
     }
 
     fn on_syn(&mut self, d: Dir, seg: &TcpSegment) {
@@ -633,6 +667,7 @@ impl Connection {
                     self.handshake.syn_to_synack = Some(seg.ts.since(t));
                 }
             }
+            let crossed_ack = self.synack_after_ack(d, seg);
             let passive = matches!(
                 self.side(d).state,
                 State::Unknown | State::Closed | State::Listen
@@ -649,7 +684,9 @@ impl Connection {
                     log.truncate(transitions_before);
                 }
             }
-            self.apply(d, Event::SentSynAck, seg);
+            if !crossed_ack {
+                self.apply(d, Event::SentSynAck, seg);
+            }
             if crossed.is_some() {
                 self.apply(d, Event::RcvdSynAck, seg);
             }
@@ -680,6 +717,8 @@ impl Connection {
     fn on_other(&mut self, d: Dir, seg: &TcpSegment) {
         let peer = d.other();
         let f = seg.flags;
+        // A segment that is no SYN shows this side holds an established socket.
+        self.side_mut(d).deaf = false;
         // The peer's FIN this side was taken to have received: does this segment agree?
         let undone = self.undo_uncorroborated_fin(d, seg);
         // An ACK after the peer's SYN-ACK: that SYN-ACK did arrive first.
@@ -701,11 +740,16 @@ impl Connection {
             if self.side(peer).other_synack.is_some() {
                 self.take_acknowledged_synack(peer, seg.ack);
             }
+            let p = self.side(peer);
+            if p.passive && u64::from(p.synack.sent) == p.packets && p.acked_syn_by(seg.ack) {
+                self.unanswered_ack.get_or_insert(seg.ts);
+            }
             // SYN-ACK→ACK: from the last SYN-ACK to the originator's first ACK of it; the
             // attempt's first SYN to that ACK is what connect() waited.
             if d == Dir::Orig && self.handshake.synack_to_ack.is_none() {
                 let p = self.side(peer);
                 if let (Some(t), true) = (p.synack.last_ts, p.acked_syn_by(seg.ack)) {
+                    self.final_ack_frame = Some(seg.frame);
                     self.handshake.synack_to_ack = Some(seg.ts.since(t));
                     self.handshake.connect_time =
                         self.side(d).syn.first_ts.map(|t0| seg.ts.since(t0));
@@ -737,8 +781,8 @@ impl Connection {
         }
         // What reached the peer: RFC 9293 §3.10.7.4 processes the ACK, then the FIN.
         if f.ack() {
-            if self.side(peer).state == State::SynReceived && self.side(peer).acked_syn_by(seg.ack)
-            {
+            let p = self.side(peer);
+            if p.state == State::SynReceived && p.acked_syn_by(seg.ack) && !p.deaf {
                 self.apply(peer, Event::RcvdAckOfSyn, seg);
             }
             if self.side(peer).state == State::Unknown {
@@ -754,6 +798,43 @@ impl Connection {
                 self.receive_fin(peer, fin, seg);
             }
         }
+    }
+
+    /// A SYN-ACK retransmitted by the listener `d` after the capture showed an ACK of it. Sent
+    /// within a round trip of that ACK (the handshake's, at the capture point), the two
+    /// crossed: the ACK still arrives, and `true` says the SYN-ACK changes no state. Sent
+    /// later, the listener had the ACK and ignored it (RFC 9293 §3.10.7.4: SYN-RECEIVED
+    /// retransmits until acknowledged): Linux drops the final ACK when the accept queue is full
+    /// (tcp_abort_on_overflow=0), and every later ACK of the SYN-ACK too, so the listener stays
+    /// SYN-RECEIVED until it sends a segment only an established endpoint sends. Ignored twice
+    /// (the peer's answer to the first retransmission ignored too) is accept-queue overflow.
+    fn synack_after_ack(&mut self, d: Dir, seg: &TcpSegment) -> bool {
+        let me = self.side(d);
+        if !me.passive || me.isn != Some(seg.seq) || me.synack.sent < 2 {
+            return false;
+        }
+        let Some(ack_ts) = self.unanswered_ack else {
+            return false;
+        };
+        let h = self.handshake;
+        let rtt = h.syn_to_synack.unwrap_or_default() + h.synack_to_ack.unwrap_or_default();
+        if seg.ts.since(ack_ts) <= rtt {
+            return me.state == State::Established;
+        }
+        self.unanswered_ack = None;
+        self.ignored_acks = self.ignored_acks.saturating_add(1);
+        self.side_mut(d).deaf = true;
+        if self.ignored_acks >= 2 {
+            if let Some(ack_frame) = self.final_ack_frame {
+                self.overflow.get_or_insert(Overflow {
+                    ack_frame,
+                    frame: seg.frame,
+                    ts: seg.ts,
+                    by_rst: false,
+                });
+            }
+        }
+        false
     }
 
     /// The handshake ACK `ack` acknowledges the SYN-ACK side `d` sent with another ISN than its
@@ -880,7 +961,7 @@ impl Connection {
         // raw SYN drew), not an abort from ESTABLISHED.
         let no_tcb = sender.inferred && sender.last_ack.is_none() && !seg.flags.ack();
         self.side_mut(d).inferred = false;
-        let sender = self.side(d);
+        let sender = *self.side(d);
         let kind = match place {
             RstPlace::OutOfWindow => RstKind::OutOfWindow,
             RstPlace::InWindow => RstKind::Challenged,
@@ -897,8 +978,26 @@ impl Connection {
         };
         // A RST answering a SYN comes from CLOSED too: no TCB exists for it (§3.10.7.1).
         let refused_unknown = kind == RstKind::Refused && sender.state == State::Unknown;
+        // A listener that sent only SYN-ACKs and answers the final ACK with <SEQ=SEG.ACK><RST>
+        // never accepted: Linux with tcp_abort_on_overflow=1 and a full accept queue.
+        let answers_final_ack = place == RstPlace::Exact
+            && !seg.flags.ack()
+            && sender.passive
+            && u64::from(sender.synack.sent) + 1 == sender.packets
+            && self.final_ack_frame.is_some()
+            && matches!(self.prev, Some((pd, Some(ack), 0)) if pd == peer && ack == seg.seq);
+        if answers_final_ack {
+            self.overflow.get_or_insert(Overflow {
+                ack_frame: self.final_ack_frame.unwrap_or_default(),
+                frame: seg.frame,
+                ts: seg.ts,
+                by_rst: true,
+            });
+        }
         let state = if (no_tcb && place == RstPlace::Exact) || refused_unknown {
             State::Closed
+        } else if answers_final_ack {
+            State::SynReceived
         } else {
             sender.state
         };
@@ -932,6 +1031,7 @@ impl Connection {
             // §3.10.7.1: an endpoint without a TCB answers an ACK-bearing segment with
             // <SEQ=SEG.ACK><CTL=RST>, no ACK bit. Answering the peer's data on a connection that
             // was synchronized and never closed, that is the §3.5.1 half-open connection.
+            // (A FIN counts as data here: `prev` adds one for it.)
             let answers_data = matches!(self.prev, Some((pd, Some(ack), len)) if pd == peer && len > 0 && ack == seg.seq);
             let no_close_before =
                 self.side(d).fin_seq.is_none() && self.side(peer).fin_seq.is_none();

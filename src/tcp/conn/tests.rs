@@ -26,6 +26,8 @@ const PSH: u16 = TcpFlags::PSH;
 struct Talk {
     conn: Option<Connection>,
     frame: u64,
+    /// Extra time before the next segments (see `wait`).
+    later_ns: i64,
 }
 
 impl Talk {
@@ -33,6 +35,7 @@ impl Talk {
         Talk {
             conn: None,
             frame: 0,
+            later_ns: 0,
         }
     }
 
@@ -57,7 +60,7 @@ impl Talk {
         };
         let seg = TcpSegment {
             frame: self.frame,
-            ts: Timestamp::from_nanos(self.frame as i64 * 10_000_000),
+            ts: Timestamp::from_nanos(self.frame as i64 * 10_000_000 + self.later_ns),
             seq: SeqNum(seq),
             ack: SeqNum(ack),
             window,
@@ -89,6 +92,12 @@ impl Talk {
 
     fn s(&mut self, flags: u16, seq: u32, ack: u32, len: u32) -> &mut Self {
         self.send(false, flags, seq, ack, len)
+    }
+
+    /// The next segment comes `ms` later than it would (10 ms after the previous one).
+    fn wait(&mut self, ms: i64) -> &mut Self {
+        self.later_ns += ms * 1_000_000;
+        self
     }
 
     fn conn(&self) -> &Connection {
@@ -206,11 +215,48 @@ mod syn_received {
 
     #[test]
     fn syn_ack_retransmitted_after_the_final_ack_means_the_ack_was_lost() {
+        // A second SYN-ACK a second after the ACK (the handshake's round trip is 20 ms).
         let mut t = conn_in_syn_received();
         t.c(ACK, C_ISN + 1, S_ISN + 1, 0)
+            .wait(1000)
             .s(SYN | ACK, S_ISN, C_ISN + 1, 0);
         t.states(State::Established, State::SynReceived);
         assert_eq!(t.conn().side(Dir::Resp).synack.retransmits(), 1);
+        assert!(t.conn().overflow.is_none(), "once is a lost ACK");
+        // The client's answer to it is ignored too: the accept queue is full (HS006).
+        t.c(ACK, C_ISN + 1, S_ISN + 1, 0)
+            .states(State::Established, State::SynReceived);
+        t.wait(2000).s(SYN | ACK, S_ISN, C_ISN + 1, 0);
+        let ov = t.conn().overflow.expect("overflow");
+        assert_eq!((ov.ack_frame, ov.frame, ov.by_rst), (3, 6, false));
+        // Accepted at last: the server acknowledges the client's data.
+        t.c(PSH | ACK, C_ISN + 1, S_ISN + 1, 10)
+            .states(State::Established, State::SynReceived);
+        t.s(ACK, S_ISN + 1, C_ISN + 11, 0)
+            .states(State::Established, State::Established);
+    }
+
+    #[test]
+    fn syn_ack_crossing_the_final_ack_changes_nothing() {
+        // Sent within the handshake's round trip of the ACK: the two crossed on the wire.
+        let mut t = conn_in_syn_received();
+        t.c(ACK, C_ISN + 1, S_ISN + 1, 0)
+            .s(SYN | ACK, S_ISN, C_ISN + 1, 0);
+        t.states(State::Established, State::Established);
+        assert_eq!(t.conn().side(Dir::Resp).synack.retransmits(), 1);
+    }
+
+    #[test]
+    fn rst_answering_the_final_ack_is_an_overflow() {
+        // tcp_abort_on_overflow=1: <SEQ=SEG.ACK><CTL=RST> to the final ACK.
+        let mut t = conn_in_syn_received();
+        t.c(ACK, C_ISN + 1, S_ISN + 1, 0).s(RST, S_ISN + 1, 0, 0);
+        let c = t.conn();
+        let ov = c.overflow.expect("overflow");
+        assert!(ov.by_rst);
+        let r = c.rst.unwrap();
+        assert_eq!((r.by, r.state), (Dir::Resp, State::SynReceived));
+        t.states(State::Closed, State::Closed);
     }
 
     #[test]
