@@ -10,6 +10,9 @@
 //! and TIME-WAIT entries and exits are replayed in time order, so every `jobs` gives the same
 //! output (unless `--max-connections` retires connections: each tracker then holds its share).
 
+mod clock;
+mod dup;
+
 use crate::capture::{CaptureError, CaptureReader, Format, LinkType};
 use crate::decode::{decode, DecodeStats, Decoded, TcpSegment};
 use crate::flow::{
@@ -117,6 +120,8 @@ impl CaptureSummary {
             stats.truncated += s.truncated;
             stats.undecodable += s.undecodable;
             stats.unsupported_link += s.unsupported_link;
+            stats.duplicates += s.duplicates;
+            stats.clock_anomalies += s.clock_anomalies;
             for l in &p.link_types {
                 if !link_types.contains(l) {
                     link_types.push(*l);
@@ -272,19 +277,20 @@ struct Input {
     done: bool,
 }
 
+/// A frame as read: its time as written, whether that time is invalid, and what it decoded to.
+type Raw = (Timestamp, bool, Decoded);
+
 impl Input {
-    /// The next frame, decoded: its time and what it is.
-    fn next(&mut self) -> Option<(Timestamp, Decoded)> {
+    /// The next frame, decoded.
+    fn next(&mut self) -> Option<Raw> {
         if self.done {
             return None;
         }
         match self.reader.next_frame() {
             Ok(Some(frame)) => {
-                self.first_ts.get_or_insert(frame.ts);
-                self.last_ts = Some(frame.ts);
                 let d = decode(&frame);
                 self.stats.count(&d);
-                Some((frame.ts, d))
+                Some((frame.ts, frame.ts_invalid, d))
             }
             Ok(None) => {
                 self.done = true;
@@ -312,14 +318,19 @@ impl Input {
     }
 }
 
-/// The frames of the timeline, in time order across inputs (one input: file order).
+/// The frames of the timeline, in time order across inputs (one input: file order), each
+/// with a time the clock accepts (`clock`) and copies of one packet marked (`dup`).
 struct Source {
     inputs: Vec<Input>,
     /// Next frame of each input: (time, input) → its decoded frame.
     heads: BinaryHeap<Reverse<(Timestamp, usize)>>,
-    pending: Vec<Option<Decoded>>,
+    pending: Vec<Option<(bool, Decoded)>>,
     frames: u64,
     progress: Option<indicatif::ProgressBar>,
+    clock: clock::Clock,
+    dups: dup::Duplicates,
+    /// The frame after one far ahead of the clock, read to judge it: (its input, the frame).
+    held: Option<(usize, Raw)>,
 }
 
 impl Source {
@@ -343,6 +354,9 @@ impl Source {
             pending: (0..n).map(|_| None).collect(),
             frames: 0,
             progress: None,
+            clock: clock::Clock::default(),
+            dups: dup::Duplicates::default(),
+            held: None,
         };
         // One input needs no merge: its frames are read straight through.
         if n > 1 {
@@ -374,22 +388,22 @@ impl Source {
     }
 
     fn refill(&mut self, i: usize) {
-        if let Some((ts, d)) = self.inputs[i].next() {
-            self.pending[i] = Some(d);
+        if let Some((ts, invalid, d)) = self.inputs[i].next() {
+            self.pending[i] = Some((invalid, d));
             self.heads.push(Reverse((ts, i)));
         }
     }
 
-    /// The next frame of the timeline: its time and what it decoded to, numbered over the
-    /// timeline (the file's own numbering when there is one input).
-    fn next(&mut self) -> Option<(Timestamp, Decoded)> {
-        let (ts, mut d) = if let [only] = self.inputs.as_mut_slice() {
-            only.next()?
+    /// The next frame of the timeline as read, with its input, numbered over the timeline
+    /// (the file's own numbering when there is one input).
+    fn next_raw(&mut self) -> Option<(usize, Raw)> {
+        let (i, (ts, invalid, mut d)) = if let [only] = self.inputs.as_mut_slice() {
+            (0, only.next()?)
         } else {
             let Reverse((ts, i)) = self.heads.pop()?;
-            let d = self.pending[i].take()?;
+            let (invalid, d) = self.pending[i].take()?;
             self.refill(i);
-            (ts, d)
+            (i, (ts, invalid, d))
         };
         self.frames += 1;
         if let Decoded::Tcp(seg) = &mut d {
@@ -402,7 +416,36 @@ impl Source {
                 p.set_message(format!("{:.0}k packets/s", self.frames as f64 / secs / 1e3));
             }
         }
-        Some((ts, d))
+        Some((i, (ts, invalid, d)))
+    }
+
+    /// The next frame of the timeline: the time it takes on the clock, and what it decoded to.
+    fn next(&mut self) -> Option<(Timestamp, Decoded)> {
+        let (i, (ts, invalid, mut d)) = match self.held.take() {
+            Some(h) => h,
+            None => self.next_raw()?,
+        };
+        let (t, anomaly) = match self.clock.judge(ts, invalid) {
+            clock::Verdict::Fine => (ts, false),
+            clock::Verdict::Anomaly(t) => (t, true),
+            clock::Verdict::Ahead => {
+                self.held = self.next_raw();
+                let next = self.held.as_ref().map(|(_, (t, bad, _))| (*t, *bad));
+                self.clock.settle_ahead(ts, next)
+            }
+        };
+        let input = self.inputs.get_mut(i)?;
+        input.stats.clock_anomalies += u64::from(anomaly);
+        input.first_ts.get_or_insert(t);
+        input.last_ts = Some(t);
+        if let Decoded::Tcp(seg) = &mut d {
+            seg.ts = t;
+            if self.dups.is_copy(seg) {
+                seg.duplicate = true;
+                input.stats.duplicates += 1;
+            }
+        }
+        Some((t, d))
     }
 
     fn finish(self) -> Vec<CaptureSummary> {

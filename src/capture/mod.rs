@@ -33,6 +33,10 @@ pub struct Frame<'a> {
     pub data: &'a [u8],
     /// The frame's length on the wire; larger than `data.len()` when the snap length cut it.
     pub orig_len: u32,
+    /// The timestamp as written cannot be right: a pcap fraction of a second of 10⁶ µs (10⁹ ns)
+    /// or more (`ts` then holds the whole seconds only), or a pcapng time beyond what 64 bits
+    /// of nanoseconds hold (past the year 2262; `ts` saturates). A clock anomaly (CQ008).
+    pub ts_invalid: bool,
 }
 
 impl Frame<'_> {
@@ -201,6 +205,7 @@ enum Step {
         caplen: usize,
         orig_len: u32,
         ts: Timestamp,
+        ts_invalid: bool,
         link: LinkType,
     },
     Skip(usize),
@@ -342,6 +347,7 @@ impl CaptureReader {
                     caplen,
                     orig_len,
                     ts,
+                    ts_invalid,
                     link,
                 } => {
                     self.pending = len;
@@ -359,6 +365,7 @@ impl CaptureReader {
                         link,
                         data,
                         orig_len,
+                        ts_invalid,
                     }));
                 }
                 Step::Skip(len) => it.consume(len),
@@ -559,6 +566,10 @@ fn classify(state: &mut State, len: usize, block: PcapBlockOwned<'_>, base: usiz
         PcapBlockOwned::Legacy(b) => {
             let frac = i64::from(b.ts_usec);
             let nanos = if state.pcap_nanos { frac } else { frac * 1000 };
+            // A fraction of a whole second or more cannot be right (tcpdump prints
+            // "(invalid us)"): only the seconds are kept.
+            let ts_invalid = nanos >= 1_000_000_000;
+            let nanos = if ts_invalid { 0 } else { nanos };
             let ts = Timestamp::from_parts(i64::from(b.ts_sec), nanos);
             state.last_ts = ts;
             Step::Packet {
@@ -567,6 +578,7 @@ fn classify(state: &mut State, len: usize, block: PcapBlockOwned<'_>, base: usiz
                 caplen: b.data.len(),
                 orig_len: b.origlen.max(b.caplen),
                 ts,
+                ts_invalid,
                 link: state.pcap_link,
             }
         }
@@ -609,7 +621,7 @@ fn classify_ng(
                 return missing_interface(state, epb.if_id);
             };
             let ticks = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
-            let ts = pcapng_ts(ticks, iface);
+            let (ts, ts_invalid) = pcapng_ts(ticks, iface);
             state.last_ts = ts;
             let data = epb.packet_data();
             Step::Packet {
@@ -618,6 +630,7 @@ fn classify_ng(
                 caplen: data.len(),
                 orig_len: epb.origlen.max(epb.caplen),
                 ts,
+                ts_invalid,
                 link: iface.link,
             }
         }
@@ -636,6 +649,7 @@ fn classify_ng(
                 caplen,
                 orig_len: spb.origlen,
                 ts: state.last_ts,
+                ts_invalid: false,
                 link: iface.link,
             }
         }
@@ -695,7 +709,7 @@ fn classify_obsolete_packet(
             "an obsolete Packet Block's captured length exceeds the block".into(),
         ));
     };
-    let ts = pcapng_ts((u64::from(hi) << 32) | u64::from(lo), iface);
+    let (ts, ts_invalid) = pcapng_ts((u64::from(hi) << 32) | u64::from(lo), iface);
     state.last_ts = ts;
     Step::Packet {
         len,
@@ -703,6 +717,7 @@ fn classify_obsolete_packet(
         caplen: data.len(),
         orig_len: orig.max(caplen),
         ts,
+        ts_invalid,
         link: iface.link,
     }
 }
@@ -717,8 +732,9 @@ fn missing_interface(state: &State, id: u32) -> Step {
 }
 
 /// Converts pcapng timestamp ticks to nanoseconds since the epoch, per `if_tsresol` and
-/// `if_tsoffset`. Saturates instead of overflowing on absurd values.
-fn pcapng_ts(ticks: u64, iface: Interface) -> Timestamp {
+/// `if_tsoffset`. Saturates instead of overflowing on absurd values, and says so (`true`: the
+/// time lies beyond what a [`Timestamp`] holds, past the year 2262).
+fn pcapng_ts(ticks: u64, iface: Interface) -> (Timestamp, bool) {
     let exp = u32::from(iface.tsresol & 0x7f);
     let ticks = i128::from(ticks);
     let nanos: i128 = if iface.tsresol & 0x80 == 0 {
@@ -736,8 +752,12 @@ fn pcapng_ts(ticks: u64, iface: Interface) -> Timestamp {
             (ticks * 1_000_000_000) >> exp
         }
     };
-    let nanos = i64::try_from(nanos).unwrap_or(i64::MAX);
-    Timestamp::from_parts(iface.tsoffset, nanos)
+    let Ok(nanos) = i64::try_from(nanos) else {
+        return (Timestamp::from_nanos(i64::MAX), true);
+    };
+    let secs = i128::from(iface.tsoffset) + i128::from(nanos.div_euclid(1_000_000_000));
+    let beyond = i64::try_from(secs.saturating_mul(1_000_000_000)).is_err();
+    (Timestamp::from_parts(iface.tsoffset, nanos), beyond)
 }
 
 #[cfg(test)]

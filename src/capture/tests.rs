@@ -361,3 +361,27 @@ fn pcapng_timestamp_arithmetic_saturates() {
         },
     );
 }
+
+#[test]
+fn pcapng_times_past_2262_are_flagged() {
+    let iface = Interface {
+        link: LinkType::ETHERNET,
+        snaplen: 0,
+        tsresol: 6,
+        tsoffset: 0,
+    };
+    // 2024 in microseconds: fine.
+    assert!(!pcapng_ts(1_700_000_000_000_000, iface).1);
+    // Seconds resolution, 2^63 s: far beyond what nanoseconds in 64 bits hold.
+    let secs = Interface {
+        tsresol: 0,
+        ..iface
+    };
+    assert!(pcapng_ts(1 << 63, secs).1);
+    // An offset that carries a valid tick count past 2262.
+    let offset = Interface {
+        tsoffset: 9_300_000_000,
+        ..iface
+    };
+    assert!(pcapng_ts(1_000_000, offset).1);
+}

@@ -137,6 +137,14 @@ pub struct TcpSegment {
     pub options: SynOptions,
     /// The snap length cut the frame: the header survived, some payload did not.
     pub truncated: bool,
+    /// The TCP checksum as written (never verified: it tells copies of one packet apart from
+    /// retransmissions).
+    pub checksum: u16,
+    /// The IPv4 Identification field (0 for IPv6, which has none outside fragments).
+    pub ip_id: u16,
+    /// An earlier frame of the capture carried this same IP packet (another VLAN or interface
+    /// of a SPAN): set by the reader, see `analyze::dup`.
+    pub duplicate: bool,
 }
 
 #[cfg(test)]
@@ -159,6 +167,9 @@ impl TcpSegment {
             ip_len: 40 + len,
             options: SynOptions::default(),
             truncated: false,
+            checksum: 0,
+            ip_id: 0,
+            duplicate: false,
         }
     }
 }
@@ -205,6 +216,10 @@ pub struct DecodeStats {
     pub undecodable: u64,
     /// Of `undecodable`: frames of a link type synack does not decode.
     pub unsupported_link: u64,
+    /// Of `tcp_segments`: copies of a segment captured just before (counted by the reader).
+    pub duplicates: u64,
+    /// Frames whose timestamp is invalid, far ahead or far back (counted by the reader).
+    pub clock_anomalies: u64,
 }
 
 impl DecodeStats {
@@ -300,6 +315,9 @@ fn decode_ip(frame: &Frame<'_>, data: &[u8], depth: u8) -> Decoded {
             seg.src.addr = ip.source_addr();
             seg.dst.addr = ip.destination_addr();
             seg.ip_len = u32::try_from(ip_len).unwrap_or(u32::MAX);
+            if let LaxIpSlice::Ipv4(v4) = &ip {
+                seg.ip_id = v4.header().identification();
+            }
             Decoded::Tcp(seg)
         }
         Err(outcome) => outcome,
@@ -321,14 +339,24 @@ fn decode_tcp(
     declared_len: usize,
     incomplete: bool,
 ) -> Result<TcpSegment, Decoded> {
-    let (Some(sport), Some(dport), Some(seq), Some(ack), Some(off_flags), Some(window)) = (
+    let (
+        Some(sport),
+        Some(dport),
+        Some(seq),
+        Some(ack),
+        Some(off_flags),
+        Some(window),
+        Some(checksum),
+    ) = (
         be16(t, 0),
         be16(t, 2),
         be32(t, 4),
         be32(t, 8),
         be16(t, 12),
         be16(t, 14),
-    ) else {
+        be16(t, 16),
+    )
+    else {
         return Err(truncated_or(frame, incomplete));
     };
     let header_len = usize::from(off_flags >> 12) * 4;
@@ -368,6 +396,9 @@ fn decode_tcp(
         ip_len: 0,
         options,
         truncated: frame.is_truncated(),
+        checksum,
+        ip_id: 0,
+        duplicate: false,
     })
 }
 

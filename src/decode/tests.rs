@@ -47,6 +47,7 @@ fn frame(link: LinkType, data: &[u8]) -> Decoded {
         link,
         data,
         orig_len: data.len() as u32,
+        ts_invalid: false,
     })
 }
 
@@ -266,6 +267,7 @@ fn snap_length_cut_keeps_the_header_and_the_ip_length() {
         link: LinkType::ETHERNET,
         data: cut,
         orig_len: full.len() as u32,
+        ts_invalid: false,
     });
     let s = tcp(d);
     assert!(s.truncated);
@@ -283,6 +285,7 @@ fn snap_length_cut_keeps_the_header_and_the_ip_length() {
         link: LinkType::ETHERNET,
         data: &full[..14 + 20 + 10],
         orig_len: full.len() as u32,
+        ts_invalid: false,
     });
     assert_eq!(d, Decoded::Undecodable(Undecodable::Truncated));
 }
@@ -340,6 +343,7 @@ fn every_prefix_decodes_without_panic() {
             link: LinkType::ETHERNET,
             data: &full[..n],
             orig_len: full.len() as u32,
+            ts_invalid: false,
         });
     }
 }

@@ -89,6 +89,45 @@ rules! {
     CQ006 = "CQ006", "connection-limit", Warning,
     summary: "more live connections than --max-connections; the oldest idle ones were retired early",
     help: "raise --max-connections if memory allows, or split the capture with editcap";
+
+    /// What it means: the same IP packet was captured more than once: a SPAN or mirror port
+    /// that copies several VLANs or interfaces, or `tcpdump -i any` seeing a forwarded packet
+    /// on its way in and on its way out. synack counts each such packet once as its
+    /// connection's segment and the copies as duplicates: never as retransmissions.
+    ///
+    /// Why it matters: tools that do not recognise copies report them as retransmissions
+    /// (Wireshark's "TCP Retransmission", tcptrace's rexmt), and every count built on packets is
+    /// inflated. A copy is recognised by an identical TCP header (sequence and acknowledgment
+    /// numbers, flags, window, checksum) and IPv4 ID within 150 ms; a real retransmission waits
+    /// at least its RTO and carries a new IP ID or timestamp.
+    ///
+    /// What to do: nothing for synack; to keep one copy, capture on one interface or VLAN, or
+    /// remove the copies (`editcap -D` or `-w`).
+    ///
+    /// RFC reference: none (capture setup).
+    CQ007 = "CQ007", "duplicate-frames", Info,
+    summary: "the same frame was captured more than once (several VLANs or interfaces); counted once",
+    help: "capture on one interface or VLAN, or drop the copies with editcap -D; synack already counts each packet once";
+
+    /// What it means: frames whose timestamps cannot be right: a fraction of a second of a
+    /// million microseconds or more, a time far ahead of the frames around it (a minute or
+    /// more, and the next frame goes back), or a time more than a second behind the capture's
+    /// clock (captures of hosts whose clocks differ merged together, the same trace twice).
+    ///
+    /// Why it matters: timers that run on capture time (2×MSL, the idle timeout, SYN timeouts)
+    /// would fire early or never. synack keeps each connection on its own time and lets no
+    /// wild frame move the clock the timers run on: an invalid or far-ahead frame takes the
+    /// clock's time, a frame far behind keeps its own. Durations that span such frames are
+    /// still suspect.
+    ///
+    /// What to do: check the capturing host's clock (NTP) and how the file was made: merge
+    /// captures of different hosts only when their clocks agree, and do not concatenate
+    /// traces (`mergecap -a`) that overlap in time.
+    ///
+    /// RFC reference: none (pcap and pcapng timestamps).
+    CQ008 = "CQ008", "clock-anomaly", Warning,
+    summary: "timestamps that are invalid, jump far ahead, or go backwards; analysis kept each connection on its own time",
+    help: "check the capturing host's clock (NTP) and whether captures of different hosts or overlapping traces were merged";
 }
 
 pub(super) fn check_connection(c: &Connection, out: &mut Vec<Hit>) {
@@ -153,6 +192,28 @@ pub(super) fn check_capture(r: &CaptureResult) -> Vec<Hit> {
             };
             out.push(hit(&CQ005, None, f.last_ts, msg));
         }
+    }
+    if s.duplicates > 0 {
+        out.push(hit(
+            &CQ007,
+            None,
+            None,
+            format!(
+                "{} TCP segments were copies of one captured just before (another VLAN or interface): each counted once, none as a retransmission",
+                s.duplicates
+            ),
+        ));
+    }
+    if s.clock_anomalies > 0 {
+        out.push(hit(
+            &CQ008,
+            None,
+            None,
+            format!(
+                "{} frames with a timestamp that is invalid, far ahead of the frames around it, or far behind the clock; no timer ran on them",
+                s.clock_anomalies
+            ),
+        ));
     }
     if r.retired > 0 {
         out.push(hit(

@@ -29,6 +29,8 @@ const CONTRACT: &[(&str, &str, Severity)] = &[
     ("CQ004", "no-tcp", Severity::Error),
     ("CQ005", "capture-damaged", Severity::Error),
     ("CQ006", "connection-limit", Severity::Warning),
+    ("CQ007", "duplicate-frames", Severity::Info),
+    ("CQ008", "clock-anomaly", Severity::Warning),
 ];
 
 #[test]

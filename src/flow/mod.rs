@@ -242,6 +242,7 @@ impl Tracker {
                     && !starts_new_connection(conn, seg) =>
             {
                 let before = [conn.sides[0].state, conn.sides[1].state];
+                conn.clock = now;
                 conn.on_segment(seg);
                 self.books.account(key, conn, before, now, sink);
                 self.books.schedule_leave(key, conn);
@@ -259,6 +260,7 @@ impl Tracker {
                 };
                 let mut conn = Box::new(Connection::new_from(seg, self.books.cfg));
                 conn.reused_time_wait = reused_time_wait;
+                conn.clock = now;
                 let before = [State::Unknown; 2];
                 conn.on_segment(seg);
                 self.books.account(key, &conn, before, now, sink);
@@ -345,7 +347,7 @@ impl Tracker {
         let mut idle: Vec<(Timestamp, u64, FlowKey)> = self
             .table
             .iter()
-            .map(|c| (c.last_ts, c.id, FlowKey::of(c)))
+            .map(|c| (c.last_clock(), c.id, FlowKey::of(c)))
             .collect();
         if n == 0 || idle.is_empty() {
             return;
@@ -416,7 +418,7 @@ impl Books {
     /// Schedules the departure of a connection that has finished: 2×MSL after its last segment.
     fn schedule_leave(&mut self, key: &Hashed, conn: &mut Connection) {
         if conn.is_finished() {
-            let at = conn.last_ts.saturating_add(self.cfg.time_wait);
+            let at = conn.last_clock().saturating_add(self.cfg.time_wait);
             if conn.leave_at != Some(at) {
                 conn.leave_at = Some(at);
                 self.schedule(at, *key, conn, TimerKind::Leave);
@@ -456,7 +458,7 @@ impl Books {
                 let restarted = conn
                     .side(d)
                     .time_wait_since
-                    .is_some_and(|t| t >= conn.last_ts);
+                    .is_some_and(|t| t >= conn.last_clock());
                 if let Some(at) = conn.time_wait_deadline(d) {
                     if was != State::TimeWait || restarted {
                         self.schedule(at, *key, conn, TimerKind::TimeWaitEnds(d.idx() as u8));
@@ -513,7 +515,7 @@ fn prefetch_addr(addr: usize) {
 fn idle_deadline(conn: &Connection, idle: std::time::Duration) -> Option<Timestamp> {
     conn.leave_at
         .is_none()
-        .then(|| conn.last_ts.saturating_add(idle))
+        .then(|| conn.last_clock().saturating_add(idle))
 }
 
 /// A connection leaves the table before it finished (idle, or the table full), ended at

@@ -272,6 +272,8 @@ fn detail(out: &mut Vec<u8>, d: &SideDetail) {
     int(out, d.zero_window_probes);
     key(out, b",\"fin_retransmits\":");
     int(out, d.fin_retransmits);
+    key(out, b",\"duplicates\":");
+    int(out, d.duplicates);
     out.push(b'}');
 }
 

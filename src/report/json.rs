@@ -22,6 +22,10 @@ pub struct CaptureJson<'a> {
     pub non_tcp: u64,
     pub truncated: u64,
     pub undecodable: u64,
+    /// Copies of a frame captured again (several VLANs or interfaces), CQ007.
+    pub duplicates: u64,
+    /// Timestamps invalid, far ahead or far back, CQ008.
+    pub clock_anomalies: u64,
     pub first_ts: Option<f64>,
     pub last_ts: Option<f64>,
     pub complete: bool,
@@ -63,6 +67,8 @@ impl<'a> CaptureJson<'a> {
             non_tcp: c.stats.non_tcp,
             truncated: c.stats.truncated,
             undecodable: c.stats.undecodable,
+            duplicates: c.stats.duplicates,
+            clock_anomalies: c.stats.clock_anomalies,
             first_ts: c.first_ts.map(|t| t.as_secs_f64()),
             last_ts: c.last_ts.map(|t| t.as_secs_f64()),
             complete: c.complete(),

@@ -90,6 +90,8 @@ pub struct SideDetail {
     pub keepalives: u32,
     pub zero_window_probes: u32,
     pub fin_retransmits: u32,
+    /// Copies of its segments captured again (CQ007), not counted in its packets.
+    pub duplicates: u32,
 }
 
 /// CONTRACT.md's connection object, plus added fields (after `findings`).
@@ -180,6 +182,7 @@ impl ConnReport {
             keepalives: s.keepalives,
             zero_window_probes: s.zero_window_probes,
             fin_retransmits: s.fin_retransmits,
+            duplicates: s.duplicates,
         };
         ConnReport {
             id: c.id,

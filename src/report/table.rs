@@ -118,6 +118,13 @@ impl<W: Write> TableEmitter<W> {
             ("Duration", duration),
             ("Connections", c.connections.to_string()),
         ];
+        // Rows that only matter when something is wrong, after the packet counts.
+        if s.duplicates > 0 {
+            rows.insert(7, ("Duplicates", s.duplicates.to_string()));
+        }
+        if s.clock_anomalies > 0 {
+            rows.insert(7, ("Clock anomalies", s.clock_anomalies.to_string()));
+        }
         if !c.parts.is_empty() {
             let files: Vec<String> = c
                 .parts

@@ -217,6 +217,9 @@ pub struct Side {
     pub retransmits: u32,
     pub keepalives: u32,
     pub zero_window_probes: u32,
+    /// Copies of its segments captured again (another VLAN or interface): counted here only,
+    /// never as segments or retransmissions.
+    pub duplicates: u32,
     /// Options of its SYN or SYN-ACK.
     pub options: Option<SynOptions>,
     /// It retransmitted its SYN-ACK after the peer's final ACK: it dropped that ACK (a full
@@ -278,6 +281,7 @@ impl Side {
             retransmits: 0,
             keepalives: 0,
             zero_window_probes: 0,
+            duplicates: 0,
             options: None,
             deaf: false,
             pending_fin: None,
@@ -405,6 +409,11 @@ pub struct Connection {
     pub retired: bool,
     /// When it is due to leave the table, once finished (the flow table's bookkeeping).
     pub(crate) leave_at: Option<Timestamp>,
+    /// The timeline's clock at its latest segment (set by the flow table): its timers (2×MSL,
+    /// the idle timeout) run from here, so a connection whose frames carry times behind the
+    /// clock (two hosts' captures merged, clocks apart) is not taken for idle. Its own
+    /// timestamps stay its own.
+    pub(crate) clock: Timestamp,
     /// A side reached ESTABLISHED at some point.
     established: bool,
     cfg: TcpConfig,
@@ -455,6 +464,7 @@ impl Connection {
             ended_at: None,
             retired: false,
             leave_at: None,
+            clock: seg.ts,
             established: false,
             cfg,
         }
@@ -529,7 +539,7 @@ impl Connection {
         side.state_since = Some(ts);
         self.established |= to == State::Established;
         if to == State::TimeWait {
-            side.time_wait_since = Some(ts);
+            side.time_wait_since = Some(ts.max(self.clock));
         }
         if let Some(log) = &mut self.transitions {
             log.push(Transition {
@@ -563,12 +573,23 @@ impl Connection {
             .map(|t| t.saturating_add(self.cfg.time_wait))
     }
 
+    /// The clock at its latest segment, or its latest time if later: what its timers run from.
+    pub fn last_clock(&self) -> Timestamp {
+        self.clock.max(self.last_ts)
+    }
+
     /// Feeds one segment of this connection.
     pub fn on_segment(&mut self, seg: &TcpSegment) {
         let d = self.dir_of(seg);
         self.zeek.on_segment(seg, d.idx());
         self.last_ts = self.last_ts.max(seg.ts);
         self.last_frame = self.last_frame.max(seg.frame);
+        if seg.duplicate {
+            // A copy of a segment already fed (Zeek counts every frame it sees).
+            let me = self.side_mut(d);
+            me.duplicates = me.duplicates.saturating_add(1);
+            return;
+        }
         {
             let me = self.side_mut(d);
             me.packets += 1;
@@ -872,7 +893,7 @@ impl Connection {
         let after = self.side(d).state;
         if after == State::TimeWait && before == State::TimeWait {
             // §3.10.7.4: a retransmitted FIN in TIME-WAIT restarts the 2 MSL timeout.
-            self.side_mut(d).time_wait_since = Some(seg.ts);
+            self.side_mut(d).time_wait_since = Some(seg.ts.max(self.clock));
         }
         if matches!(after, State::CloseWait | State::Closing) && before != after {
             self.side_mut(d).pending_fin = Some(PendingFin {
