@@ -14,7 +14,7 @@ mod clock;
 mod dup;
 
 use crate::capture::{CaptureError, CaptureReader, Format, LinkType};
-use crate::decode::{decode, DecodeStats, Decoded, TcpSegment};
+use crate::decode::{decode, DecodeStats, Decoded, NotTcp, TcpSegment};
 use crate::flow::{
     prefetch, ConnSink, FlowKey, TimeWaitBook, TimeWaitEvent, TimeWaitHolder, Tracker,
 };
@@ -406,7 +406,7 @@ impl Source {
             (i, (ts, invalid, d))
         };
         self.frames += 1;
-        if let Decoded::Tcp(seg) = &mut d {
+        if let Decoded::Tcp(seg) | Decoded::NotTcp(NotTcp::IcmpQuote(seg)) = &mut d {
             seg.frame = self.frames;
         }
         if self.frames % 65_536 == 0 {
@@ -438,12 +438,16 @@ impl Source {
         input.stats.clock_anomalies += u64::from(anomaly);
         input.first_ts.get_or_insert(t);
         input.last_ts = Some(t);
-        if let Decoded::Tcp(seg) = &mut d {
-            seg.ts = t;
-            if self.dups.is_copy(seg) {
-                seg.duplicate = true;
-                input.stats.duplicates += 1;
+        match &mut d {
+            Decoded::Tcp(seg) => {
+                seg.ts = t;
+                if self.dups.is_copy(seg) {
+                    seg.duplicate = true;
+                    input.stats.duplicates += 1;
+                }
             }
+            Decoded::NotTcp(NotTcp::IcmpQuote(seg)) => seg.ts = t,
+            _ => {}
         }
         Some((t, d))
     }
@@ -717,7 +721,8 @@ fn fill(source: &mut Source, clock: &mut Option<Timestamp>, shards: &mut [Segmen
         };
         let now = clock.map_or(ts, |c| c.max(ts));
         *clock = Some(now);
-        if let Decoded::Tcp(seg) = d {
+        // An ICMP error quoting a segment goes where that segment's connection is.
+        if let Decoded::Tcp(seg) | Decoded::NotTcp(NotTcp::IcmpQuote(seg)) = d {
             let shard = if n == 1 {
                 0
             } else {

@@ -145,6 +145,53 @@ pub struct TcpSegment {
     /// An earlier frame of the capture carried this same IP packet (another VLAN or interface
     /// of a SPAN): set by the reader, see `analyze::dup`.
     pub duplicate: bool,
+    /// Not a segment: an ICMP error quoting this one (see [`NotTcp::IcmpQuote`]).
+    pub icmp: Option<Unreachable>,
+}
+
+/// An ICMP (type 3) or ICMPv6 (type 1) destination-unreachable, by code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unreachable {
+    pub v6: bool,
+    pub code: u8,
+    /// The TCP flags were quoted (ICMPv4 need quote only 8 bytes of the TCP header).
+    pub flags_quoted: bool,
+}
+
+impl Unreachable {
+    /// A hard error ends a connection attempt (RFC 1122 §4.2.3.9, RFC 5927 §4): protocol or
+    /// port unreachable, communication administratively prohibited, unknown network or host.
+    /// Network and host unreachable are soft: the SYN retries go on (the path may come back).
+    pub fn is_hard(self) -> bool {
+        if self.v6 {
+            // RFC 4443 §3.1: 0 no route, 2 beyond scope, 3 address unreachable are soft;
+            // 1 administratively prohibited, 4 port unreachable, 5 ingress/egress policy and
+            // 6 reject route are hard.
+            matches!(self.code, 1 | 4 | 5 | 6)
+        } else {
+            // RFC 792, RFC 1812 §5.2.7.1: 2 protocol, 3 port, 6/7 network/host unknown, 9/10
+            // network/host administratively prohibited, 13 communication administratively
+            // prohibited (a filter).
+            matches!(self.code, 2 | 3 | 6 | 7 | 9 | 10 | 13)
+        }
+    }
+
+    /// What it says, as `ip6tables`/`nft` name the codes.
+    pub fn name(self) -> &'static str {
+        match (self.v6, self.code) {
+            (false, 0) => "network unreachable",
+            (false, 1) => "host unreachable",
+            (false, 2) => "protocol unreachable",
+            (false, 3) => "port unreachable",
+            (false, 9 | 10 | 13) => "administratively prohibited",
+            (true, 0) => "no route",
+            (true, 1) => "administratively prohibited",
+            (true, 3) => "address unreachable",
+            (true, 4) => "port unreachable",
+            (true, 5 | 6) => "rejected by policy",
+            _ => "destination unreachable",
+        }
+    }
 }
 
 #[cfg(test)]
@@ -170,6 +217,7 @@ impl TcpSegment {
             checksum: 0,
             ip_id: 0,
             duplicate: false,
+            icmp: None,
         }
     }
 }
@@ -179,8 +227,12 @@ impl TcpSegment {
 pub enum NotTcp {
     /// ARP, LLDP, STP, an unknown ethertype...
     NotIp,
-    /// UDP, ICMP (including ICMP errors quoting TCP), ...
+    /// UDP, ICMP, ...
     OtherIp,
+    /// An ICMP or ICMPv6 destination-unreachable quoting a TCP header: still not a segment,
+    /// but the answer to one. The segment holds what was quoted (endpoints as the quoted
+    /// segment travelled, its sequence number; its ACK and flags when quoted) and `icmp`.
+    IcmpQuote(TcpSegment),
     /// A fragment of an IP datagram: never reassembled, never taken for a segment.
     Fragment,
 }
@@ -288,6 +340,10 @@ fn decode_ip(frame: &Frame<'_>, data: &[u8], depth: u8) -> Decoded {
                 Err(outcome) => outcome,
             };
         }
+        IpNumber::ICMP | IpNumber::IPV6_ICMP if depth == 0 => {
+            let v6 = payload.ip_number == IpNumber::IPV6_ICMP;
+            return Decoded::NotTcp(icmp_quote(frame, payload.payload, v6));
+        }
         _ => return Decoded::NotTcp(NotTcp::OtherIp),
     }
     // The datagram's length as its header declares it; 0 (TSO, jumbograms) falls back to what
@@ -322,6 +378,63 @@ fn decode_ip(frame: &Frame<'_>, data: &[u8], depth: u8) -> Decoded {
         }
         Err(outcome) => outcome,
     }
+}
+
+/// An ICMPv4 destination unreachable (RFC 792: type 3, then 4 unused bytes, then the quoted IP
+/// header and at least 8 bytes of its payload) or ICMPv6 one (RFC 4443 §3.1: type 1, the same
+/// layout) that quotes a TCP header: its ports and sequence number, and (when quoted) its ACK
+/// and flags. Anything else ICMP is just not TCP.
+fn icmp_quote(frame: &Frame<'_>, icmp: &[u8], v6: bool) -> NotTcp {
+    let unreachable_type = if v6 { 1 } else { 3 };
+    let (Some(&ty), Some(&code), Some(quoted)) = (icmp.first(), icmp.get(1), icmp.get(8..)) else {
+        return NotTcp::OtherIp;
+    };
+    if ty != unreachable_type {
+        return NotTcp::OtherIp;
+    }
+    let Ok((ip, _)) = LaxIpSlice::from_slice(quoted) else {
+        return NotTcp::OtherIp;
+    };
+    let inner = ip.payload();
+    if inner.ip_number != IpNumber::TCP || inner.fragmented {
+        return NotTcp::OtherIp;
+    }
+    let t = inner.payload;
+    let (Some(sport), Some(dport), Some(seq)) = (be16(t, 0), be16(t, 2), be32(t, 4)) else {
+        return NotTcp::OtherIp;
+    };
+    let flags = be16(t, 12);
+    let mut seg = TcpSegment {
+        frame: frame.number,
+        ts: frame.ts,
+        src: Endpoint {
+            addr: ip.source_addr(),
+            port: sport,
+        },
+        dst: Endpoint {
+            addr: ip.destination_addr(),
+            port: dport,
+        },
+        seq: SeqNum(seq),
+        ack: SeqNum(be32(t, 8).unwrap_or(0)),
+        flags: TcpFlags(flags.map_or(0, |f| f & 0x1ff)),
+        window: 0,
+        payload_len: 0,
+        payload_captured: 0,
+        ip_len: 0,
+        options: SynOptions::default(),
+        truncated: false,
+        checksum: 0,
+        ip_id: 0,
+        duplicate: false,
+        icmp: None,
+    };
+    seg.icmp = Some(Unreachable {
+        v6,
+        code,
+        flags_quoted: flags.is_some(),
+    });
+    NotTcp::IcmpQuote(seg)
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
@@ -399,6 +512,7 @@ fn decode_tcp(
         checksum,
         ip_id: 0,
         duplicate: false,
+        icmp: None,
     })
 }
 

@@ -311,6 +311,37 @@ fn icmp_errors_quoting_tcp_are_not_segments() {
     PacketBuilder::ipv4([10, 0, 0, 2], [10, 0, 0, 1], 64)
         .write(&mut ip, IpNumber::ICMP, &icmp)
         .unwrap();
+    // Counted as not TCP, but carrying what it quotes: ports and sequence number only (8
+    // bytes of the TCP header), so the flags are unknown.
+    let Decoded::NotTcp(NotTcp::IcmpQuote(q)) = frame(LinkType::RAW, &ip) else {
+        panic!("not a quote");
+    };
+    let syn = tcp(frame(LinkType::RAW, &quoted));
+    assert_eq!((q.src, q.dst, q.seq), (syn.src, syn.dst, syn.seq));
+    let u = q.icmp.unwrap();
+    assert!(!u.flags_quoted && !u.v6 && u.is_hard());
+    assert_eq!(u.name(), "port unreachable");
+    let mut st = DecodeStats::default();
+    st.count(&Decoded::NotTcp(NotTcp::IcmpQuote(q)));
+    assert_eq!((st.non_tcp, st.tcp_segments), (1, 0));
+
+    // The whole header quoted (Linux quotes as much as fits): its flags are known.
+    let mut icmp = vec![3, 1, 0, 0, 0, 0, 0, 0]; // host unreachable: soft
+    icmp.extend_from_slice(&quoted);
+    let mut ip = Vec::new();
+    PacketBuilder::ipv4([10, 0, 0, 254], [10, 0, 0, 1], 64)
+        .write(&mut ip, IpNumber::ICMP, &icmp)
+        .unwrap();
+    let Decoded::NotTcp(NotTcp::IcmpQuote(q)) = frame(LinkType::RAW, &ip) else {
+        panic!("not a quote");
+    };
+    assert!(q.flags.syn() && q.icmp.unwrap().flags_quoted && !q.icmp.unwrap().is_hard());
+
+    // Other ICMP (an echo request) is just not TCP.
+    let mut ip = Vec::new();
+    PacketBuilder::ipv4([10, 0, 0, 2], [10, 0, 0, 1], 64)
+        .write(&mut ip, IpNumber::ICMP, &[8, 0, 0, 0, 0, 1, 0, 1])
+        .unwrap();
     assert_eq!(frame(LinkType::RAW, &ip), Decoded::NotTcp(NotTcp::OtherIp));
 }
 

@@ -118,10 +118,11 @@ rules! {
     help: "on the server: nstat -az TcpExtListenOverflows, ss -ltn (Recv-Q vs backlog); raise the backlog and somaxconn, accept faster";
 }
 
-/// The handshake never completed: a SYN nobody answered, or a server left in SYN-RECEIVED.
+/// The handshake never completed: a SYN nobody answered (no SYN-ACK, RST or ICMP error), or a
+/// server left in SYN-RECEIVED.
 pub fn is_half_open(c: &Connection) -> bool {
     let (o, r) = (c.side(Dir::Orig), c.side(Dir::Resp));
-    (o.syn.sent > 0 && r.packets == 0) || r.state == State::SynReceived
+    (o.syn.sent > 0 && r.packets == 0 && c.icmp.is_none()) || r.state == State::SynReceived
 }
 
 fn interval_list(c: &Connection) -> String {
@@ -131,7 +132,8 @@ fn interval_list(c: &Connection) -> String {
 
 pub(super) fn check(c: &Connection, t: &Thresholds, out: &mut Vec<Hit>) {
     let (o, r) = (c.side(Dir::Orig), c.side(Dir::Resp));
-    if o.syn.retransmits() > 0 {
+    // SYNs re-sent after an ICMP error answered them were not lost: RS006 tells that story.
+    if o.syn.retransmits() > 0 && c.icmp.is_none() {
         out.push(hit(
             &HS001,
             o.syn.first_frame,
@@ -163,7 +165,7 @@ pub(super) fn check(c: &Connection, t: &Thresholds, out: &mut Vec<Hit>) {
             (Some(answer), Some(syn)) => answer.since(syn) > t.syn_timeout && answer > syn,
             _ => false,
         };
-        if r.packets == 0 {
+        if r.packets == 0 && c.icmp.is_none() {
             let span = match (o.syn.first_ts, last_syn) {
                 (Some(a), Some(b)) => secs(b.since(a)),
                 _ => "0 s".into(),

@@ -81,6 +81,28 @@ rules! {
     summary: "a side keeps sending after the peer's RST",
     help: "check whether the RST reached the other side (capture there) and whether a firewall drops RSTs";
 
+    /// What it means: an ICMP (or ICMPv6) destination-unreachable quoting the connection's SYN
+    /// came back instead of a SYN-ACK: a firewall rejected the attempt (nft/iptables `reject
+    /// with icmp ...`, "administratively prohibited"), the host has nothing on that port and
+    /// answers with ICMP (port unreachable), or a router has no way there (network or host
+    /// unreachable).
+    ///
+    /// Why it matters: connect() fails (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH). A hard error
+    /// (port or protocol unreachable, administratively prohibited) ends the attempt at once; a
+    /// soft one (network or host unreachable) is recorded while the client keeps retrying its
+    /// SYN, and may end the same way after its retries.
+    ///
+    /// What to do: the message names the code. For "administratively prohibited", find the
+    /// filter rule (the ICMP's source address is the filtering host); for "port unreachable",
+    /// check that the service listens; for network or host unreachable, check routes and ARP
+    /// on the path.
+    ///
+    /// RFC reference: RFC 1122 §4.2.3.9 (TCP and ICMP errors), RFC 5927 §4 (hard and soft
+    /// errors), RFC 792 and RFC 4443 §3.1 (the codes).
+    RS006 = "RS006", "rejected-by-icmp", Warning,
+    summary: "an ICMP destination-unreachable answered the SYN: a firewall or the host rejected the attempt",
+    help: "for 'administratively prohibited' find the filter rule; for 'port unreachable' check the service listens; else check routes";
+
     /// What it means: a RST whose sequence number lies inside the receiver's window but not
     /// exactly at the next sequence number it expects (RCV.NXT). Since RFC 5961, stacks (Linux,
     /// Windows, the BSDs) do not close on such a RST: they answer with a "challenge ACK" that
@@ -135,6 +157,25 @@ pub(super) fn check(c: &Connection, out: &mut Vec<Hit>) {
             format!(
                 "{n} RST{} from {by} to {to} outside {to}'s window: ignored, nothing closed",
                 if n == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    if let (Some(a), false) = (c.icmp, c.was_established()) {
+        let what = if a.error.is_hard() {
+            "the attempt ended"
+        } else {
+            "a soft error: the SYN retries went on"
+        };
+        out.push(hit(
+            &RS006,
+            Some(a.frame),
+            Some(a.ts),
+            format!(
+                "an ICMP{} {} answered the SYN from {} to {}: {what}",
+                if a.error.v6 { "v6" } else { "" },
+                a.error.name(),
+                c.orig,
+                c.resp
             ),
         ));
     }

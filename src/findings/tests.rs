@@ -16,6 +16,7 @@ const CONTRACT: &[(&str, &str, Severity)] = &[
     ("RS003", "reset-by-responder", Severity::Warning),
     ("RS004", "reset-out-of-window", Severity::Warning),
     ("RS005", "data-after-reset", Severity::Warning),
+    ("RS006", "rejected-by-icmp", Severity::Warning),
     ("RS007", "reset-challenged", Severity::Info),
     ("HO001", "peer-lost-state", Severity::Warning),
     ("HO002", "close-wait-stalled", Severity::Warning),

@@ -236,6 +236,19 @@ impl Tracker {
     ) {
         self.advance(now, sink);
         let idle = self.books.cfg.idle_timeout;
+        if seg.icmp.is_some() {
+            // An ICMP error answers a segment of a connection it finds; it never starts one.
+            if let Some(conn) = self.table.get_mut(key) {
+                if idle_deadline(conn, idle).is_none_or(|d| d > now) {
+                    let before = [conn.sides[0].state, conn.sides[1].state];
+                    conn.clock = now;
+                    conn.on_icmp(seg);
+                    self.books.account(key, conn, before, now, sink);
+                    self.books.schedule_leave(key, conn);
+                }
+            }
+            return;
+        }
         match self.table.get_mut(key) {
             Some(conn)
                 if idle_deadline(conn, idle).is_none_or(|d| d > now)

@@ -153,6 +153,9 @@ pub struct ConnReport {
     pub handshake_rtt: Option<Duration>,
     #[serde(skip)]
     pub rst_segments: u32,
+    /// An ICMP destination-unreachable answered the SYN and the handshake never completed.
+    #[serde(skip)]
+    pub rejected_icmp: bool,
 }
 
 impl ConnReport {
@@ -207,7 +210,7 @@ impl ConnReport {
             syn_retransmit_intervals: o.syn.intervals().map(secs).collect(),
             synack_retransmits: r.synack.retransmits(),
             synack_isns: r.synack_isns,
-            rst: c.rst.map(|x| RstJson {
+            rst: c.answer().map(|x| RstJson {
                 by: x.by.name(),
                 frame: x.frame,
                 state: x.state.name(),
@@ -236,13 +239,21 @@ impl ConnReport {
             resp_ep: c.resp,
             handshake_rtt: rtt,
             rst_segments: c.rst_segments,
+            rejected_icmp: c
+                .answer()
+                .is_some_and(|a| a.kind == crate::tcp::RstKind::Icmp),
         }
     }
 
-    /// The handshake never completed: a SYN nobody answered, or a server left in SYN-RECEIVED.
+    /// CONTRACT.md's half-open: the responder was left in SYN-RECEIVED (it sent a SYN-ACK and
+    /// the final ACK never arrived, or was ignored): the server's half-open queue.
     pub fn half_open(&self) -> bool {
-        let unanswered = self.opening == "syn" && self.resp_packets == 0;
-        unanswered || self.resp_state == State::SynReceived
+        self.resp_state == State::SynReceived
+    }
+
+    /// The SYN got no SYN-ACK, no RST and no ICMP error.
+    pub fn syn_unanswered(&self) -> bool {
+        self.opening == "syn" && self.resp_packets == 0 && !self.rejected_icmp
     }
 
     /// Worth a look: not a clean SF or an open S1 without retransmitted handshakes.
@@ -252,6 +263,8 @@ impl ConnReport {
             || self.synack_retransmits > 0
             || self.rst.is_some()
             || self.half_open()
+            || self.syn_unanswered()
+            || self.rejected_icmp
             || matches!(self.orig_state, State::CloseWait)
             || matches!(self.resp_state, State::CloseWait)
             || self

@@ -40,6 +40,8 @@ pub struct SummaryJson<'a> {
     synack_retransmissions: u64,
     rst_segments: u64,
     half_open: u64,
+    syn_unanswered: u64,
+    rejected_icmp: u64,
     time_wait: TimeWaitList<'a>,
 }
 
@@ -75,6 +77,8 @@ pub struct Tally {
     synack_retransmits: u32,
     rst_segments: u32,
     half_open: bool,
+    syn_unanswered: bool,
+    rejected_icmp: bool,
 }
 
 impl Tally {
@@ -87,6 +91,8 @@ impl Tally {
             synack_retransmits: c.synack_retransmits,
             rst_segments: c.rst_segments,
             half_open: c.half_open(),
+            syn_unanswered: c.syn_unanswered(),
+            rejected_icmp: c.rejected_icmp,
         }
     }
 }
@@ -102,7 +108,12 @@ pub struct Summary {
     pub syn_retransmissions: u64,
     pub synack_retransmissions: u64,
     pub rst_segments: u64,
+    /// Responders left in SYN-RECEIVED.
     pub half_open: u64,
+    /// SYNs that got no SYN-ACK, no RST and no ICMP error.
+    pub syn_unanswered: u64,
+    /// Attempts an ICMP destination-unreachable answered.
+    pub rejected_icmp: u64,
     pub time_wait: Vec<TimeWaitRow>,
     /// The captures the TIME-WAIT rows point into.
     pub captures: Vec<String>,
@@ -134,6 +145,8 @@ impl Summary {
         self.synack_retransmissions += u64::from(t.synack_retransmits);
         self.rst_segments += u64::from(t.rst_segments);
         self.half_open += u64::from(t.half_open);
+        self.syn_unanswered += u64::from(t.syn_unanswered);
+        self.rejected_icmp += u64::from(t.rejected_icmp);
     }
 
     pub fn add_time_wait(&mut self, capture: &str, holders: &[(IpAddr, TimeWaitHolder)]) {
@@ -178,6 +191,8 @@ impl Summary {
             synack_retransmissions: self.synack_retransmissions,
             rst_segments: self.rst_segments,
             half_open: self.half_open,
+            syn_unanswered: self.syn_unanswered,
+            rejected_icmp: self.rejected_icmp,
             time_wait: TimeWaitList(self),
         }
     }

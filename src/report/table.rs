@@ -176,7 +176,7 @@ impl<W: Write> TableEmitter<W> {
             .filter(|(_, n)| *n > 0)
             .map(|(name, n)| format!("{name} {n}"))
             .collect();
-        let rows: [(&str, String); 6] = [
+        let rows: [(&str, String); 8] = [
             ("Connections", s.connections.to_string()),
             (
                 "conn_state",
@@ -192,7 +192,9 @@ impl<W: Write> TableEmitter<W> {
                 s.synack_retransmissions.to_string(),
             ),
             ("RST segments", s.rst_segments.to_string()),
-            ("Half-open", s.half_open.to_string()),
+            ("Half-open (SYN-RECEIVED)", s.half_open.to_string()),
+            ("SYN unanswered", s.syn_unanswered.to_string()),
+            ("Rejected by ICMP", s.rejected_icmp.to_string()),
         ];
         for (k, v) in rows {
             t.add_row(vec![Cell::new(k), Cell::new(v)]);

@@ -9,7 +9,7 @@
 
 use super::state::{next, Event, State};
 use super::SeqNum;
-use crate::decode::{Endpoint, SynOptions, TcpSegment};
+use crate::decode::{Endpoint, SynOptions, TcpSegment, Unreachable};
 use crate::time::Timestamp;
 use crate::zeek::ZeekConn;
 use std::fmt;
@@ -83,6 +83,8 @@ pub enum RstKind {
     /// In the receiver's window but not at its RCV.NXT: RFC 5961 §3.2 stacks answer with a
     /// challenge ACK and keep the connection.
     Challenged,
+    /// Not a RST: an ICMP destination-unreachable answered the SYN.
+    Icmp,
     /// Outside the receiver's window: RFC 5961 stacks ignore it (stale state or forgery).
     OutOfWindow,
 }
@@ -94,9 +96,18 @@ impl RstKind {
             RstKind::Abort => "abort",
             RstKind::AfterClose => "after-close",
             RstKind::Challenged => "challenged",
+            RstKind::Icmp => "icmp",
             RstKind::OutOfWindow => "out-of-window",
         }
     }
+}
+
+/// An ICMP destination-unreachable that quoted the originator's SYN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpAnswer {
+    pub frame: u64,
+    pub ts: Timestamp,
+    pub error: Unreachable,
 }
 
 /// How a server showed it threw away a captured final ACK (its accept queue was full).
@@ -385,6 +396,10 @@ pub struct Connection {
     /// after such an ACK (each one ignored an ACK that had arrived).
     unanswered_ack: Option<Timestamp>,
     ignored_acks: u8,
+    /// ICMP errors that quoted a segment of this connection.
+    pub icmp_errors: u32,
+    /// The ICMP error that answered the SYN (a hard one, if any came).
+    pub icmp: Option<IcmpAnswer>,
     /// The responder ignored ACKs of its SYN-ACK again and again, or reset the final ACK:
     /// accept-queue overflow (HS006).
     pub overflow: Option<Overflow>,
@@ -454,6 +469,8 @@ impl Connection {
             final_ack_frame: None,
             unanswered_ack: None,
             ignored_acks: 0,
+            icmp_errors: 0,
+            icmp: None,
             overflow: None,
             after_rst: None,
             prev: None,
@@ -882,6 +899,63 @@ impl Connection {
         if let Some(t) = syn_last {
             self.handshake.syn_to_synack = Some(o.first_ts.since(t));
         }
+    }
+
+    /// An ICMP destination-unreachable quoting `seg`, a segment of this connection (RFC 5927 §4:
+    /// it belongs here only if the quoted sequence number lies in what its sender has sent).
+    /// Quoting the SYN of an attempt still opening, it answers it: a hard error ends the
+    /// attempt, a soft one (network or host unreachable) is recorded while the SYN retries go
+    /// on (RFC 1122 §4.2.3.9).
+    pub fn on_icmp(&mut self, seg: &TcpSegment) {
+        let Some(error) = seg.icmp else { return };
+        let d = self.dir_of(seg);
+        let me = *self.side(d);
+        let in_window = match (me.isn, me.snd_nxt) {
+            (Some(isn), Some(nxt)) => !seg.seq.before(isn) && !seg.seq.after(nxt),
+            (Some(isn), None) => seg.seq == isn,
+            _ => true,
+        };
+        if !in_window {
+            return;
+        }
+        self.icmp_errors = self.icmp_errors.saturating_add(1);
+        let quotes_syn = if error.flags_quoted {
+            seg.flags.syn() && !seg.flags.ack()
+        } else {
+            me.isn == Some(seg.seq)
+        };
+        let opening = matches!(me.state, State::SynSent | State::SynReceived);
+        if !(quotes_syn && opening && d == Dir::Orig) {
+            return;
+        }
+        let answer = IcmpAnswer {
+            frame: seg.frame,
+            ts: seg.ts,
+            error,
+        };
+        match self.icmp {
+            Some(a) if a.error.is_hard() || !error.is_hard() => {}
+            _ => self.icmp = Some(answer),
+        }
+        if error.is_hard() {
+            self.last_frame = self.last_frame.max(seg.frame);
+            self.apply(d, Event::RcvdHardUnreachable, seg);
+        }
+    }
+
+    /// The answer the attempt got when it never completed: the first RST, or else the ICMP
+    /// error that quoted its SYN (kind `icmp`, "by" the side the SYN went to).
+    pub fn answer(&self) -> Option<RstInfo> {
+        self.rst.or_else(|| {
+            let a = self.icmp.filter(|_| !self.established)?;
+            Some(RstInfo {
+                by: Dir::Resp,
+                frame: a.frame,
+                ts: a.ts,
+                state: self.side(Dir::Resp).state,
+                kind: RstKind::Icmp,
+            })
+        })
     }
 
     /// Side `d` receives the peer's FIN occupying `fin_seq`.

@@ -127,6 +127,9 @@ pub enum Event {
     RcvdFin,
     /// An acceptable RST reached it (RFC 9293 §3.10.7.3/§3.10.7.4, RFC 5961 §3).
     RcvdRst,
+    /// A hard ICMP destination-unreachable quoting its SYN reached it (port or protocol
+    /// unreachable, administratively prohibited).
+    RcvdHardUnreachable,
     /// 2×MSL passed in TIME-WAIT.
     TimeWaitElapsed,
     /// A new SYN reused the 4-tuple: this incarnation is gone.
@@ -213,6 +216,11 @@ pub fn next(state: State, event: Event, passive: bool) -> State {
             RcvdRst,
         ) => Closed,
         (Closed | Listen | Unknown, RcvdRst) => state,
+        // RFC 1122 §4.2.3.9 and RFC 5927 §4: a hard ICMP error (port or protocol unreachable,
+        // administratively prohibited) aborts a connection still opening; a synchronized one
+        // only reports it (Linux, unless IP_RECVERR).
+        (SynSent | SynReceived, RcvdHardUnreachable) => Closed,
+        (_, RcvdHardUnreachable) => state,
         // §3.10.8 Timeouts: the 2 MSL time-wait timeout deletes the TCB → CLOSED.
         (TimeWait, TimeWaitElapsed) => Closed,
         (_, TimeWaitElapsed) => state,
