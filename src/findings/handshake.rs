@@ -152,10 +152,17 @@ pub(super) fn check(c: &Connection, t: &Thresholds, out: &mut Vec<Hit>) {
             &HS002,
             r.synack.first_frame,
             r.synack.first_ts,
-            format!(
-                "SYN-ACK from {} to {} sent {} times: the final ACK did not arrive in time",
-                c.resp, c.orig, r.synack.sent
-            ),
+            if c.overflow.is_some() {
+                format!(
+                    "SYN-ACK from {} to {} sent {} times although the final ACK was captured (HS006)",
+                    c.resp, c.orig, r.synack.sent
+                )
+            } else {
+                format!(
+                    "SYN-ACK from {} to {} sent {} times: the final ACK did not arrive in time",
+                    c.resp, c.orig, r.synack.sent
+                )
+            },
         ));
     }
     if o.syn.sent > 0 {
@@ -199,23 +206,34 @@ pub(super) fn check(c: &Connection, t: &Thresholds, out: &mut Vec<Hit>) {
         }
     }
     if let Some(ov) = c.overflow {
-        let what = if ov.by_rst {
-            "answered it with a RST".to_string()
-        } else {
+        let msg = if ov.by_rst {
             format!(
-                "kept retransmitting its SYN-ACK after it (frame {}; {} SYN-ACKs in all)",
-                ov.frame, r.synack.sent
+                "{} answered {}'s final ACK (frame {}) with a RST: its accept queue was full (tcp_abort_on_overflow=1)",
+                c.resp, c.orig, ov.ack_frame
+            )
+        } else {
+            // Where the capture was taken tells whether the ACK was seen reaching the server:
+            // nearer the server the SYN-ACK leaves soon after the SYN and the ACK comes a round
+            // trip later; nearer the client, the other way round.
+            let h = c.handshake;
+            let near_server = h.synack_to_ack >= h.syn_to_synack;
+            let twice = c.ignored_acks >= 2;
+            let cause = if near_server || twice {
+                "its accept queue was full, or it defers accepting until data comes (TCP_DEFER_ACCEPT)"
+            } else {
+                "its accept queue was full or it defers accepting (TCP_DEFER_ACCEPT); captured nearer the client, the ACK may instead have been lost on the way"
+            };
+            format!(
+                "{} ignored {}'s final ACK (frame {}) and retransmitted its SYN-ACK after it (frame {}; {} ACK{} of it ignored): {cause}",
+                c.resp,
+                c.orig,
+                ov.ack_frame,
+                ov.frame,
+                c.ignored_acks,
+                if c.ignored_acks == 1 { "" } else { "s" }
             )
         };
-        out.push(hit(
-            &HS006,
-            Some(ov.frame),
-            Some(ov.ts),
-            format!(
-                "{} ignored {}'s final ACK (frame {}) and {what}: its accept queue was full",
-                c.resp, c.orig, ov.ack_frame
-            ),
-        ));
+        out.push(hit(&HS006, Some(ov.frame), Some(ov.ts), msg));
     }
     if r.state == State::SynReceived {
         out.push(hit(

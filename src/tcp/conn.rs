@@ -395,7 +395,8 @@ pub struct Connection {
     /// has sent nothing but SYN-ACKs; and how many SYN-ACKs it sent more than a round trip
     /// after such an ACK (each one ignored an ACK that had arrived).
     unanswered_ack: Option<Timestamp>,
-    ignored_acks: u8,
+    /// How many SYN-ACKs came more than a round trip after an ACK of the previous one.
+    pub ignored_acks: u8,
     /// ICMP errors that quoted a segment of this connection.
     pub icmp_errors: u32,
     /// The ICMP error that answered the SYN (a hard one, if any came).
@@ -841,11 +842,12 @@ impl Connection {
     /// A SYN-ACK retransmitted by the listener `d` after the capture showed an ACK of it. Sent
     /// within a round trip of that ACK (the handshake's, at the capture point), the two
     /// crossed: the ACK still arrives, and `true` says the SYN-ACK changes no state. Sent
-    /// later, the listener had the ACK and ignored it (RFC 9293 §3.10.7.4: SYN-RECEIVED
-    /// retransmits until acknowledged): Linux drops the final ACK when the accept queue is full
-    /// (tcp_abort_on_overflow=0), and every later ACK of the SYN-ACK too, so the listener stays
-    /// SYN-RECEIVED until it sends a segment only an established endpoint sends. Ignored twice
-    /// (the peer's answer to the first retransmission ignored too) is accept-queue overflow.
+    /// later, the listener ignored the ACK (RFC 9293 §3.10.7.4: SYN-RECEIVED retransmits until
+    /// acknowledged): Linux drops the final ACK when the accept queue is full
+    /// (tcp_abort_on_overflow=0), or while TCP_DEFER_ACCEPT waits for data, and every later
+    /// ACK of the SYN-ACK too, so the listener stays SYN-RECEIVED until it sends a segment only
+    /// an established endpoint sends (HS006). Seen from the client's side the ACK may instead
+    /// have been lost after the capture point; HS006 says which the capture supports.
     fn synack_after_ack(&mut self, d: Dir, seg: &TcpSegment) -> bool {
         let me = self.side(d);
         if !me.passive || me.isn != Some(seg.seq) || me.synack.sent < 2 {
@@ -862,15 +864,13 @@ impl Connection {
         self.unanswered_ack = None;
         self.ignored_acks = self.ignored_acks.saturating_add(1);
         self.side_mut(d).deaf = true;
-        if self.ignored_acks >= 2 {
-            if let Some(ack_frame) = self.final_ack_frame {
-                self.overflow.get_or_insert(Overflow {
-                    ack_frame,
-                    frame: seg.frame,
-                    ts: seg.ts,
-                    by_rst: false,
-                });
-            }
+        if let Some(ack_frame) = self.final_ack_frame {
+            self.overflow.get_or_insert(Overflow {
+                ack_frame,
+                frame: seg.frame,
+                ts: seg.ts,
+                by_rst: false,
+            });
         }
         false
     }

@@ -9,7 +9,12 @@
 # sockets.py (this directory) does the socket work, nfq_delay.py stands in for netem.
 # Right before a capture is stopped, `ss -tan` of both namespaces is saved as
 # NAME.ss-client.txt / NAME.ss-server.txt.  The step log of every process goes to record.log.
-# Needs root, iproute2, tcpdump, dumpcap, nft, iptables, ss, ping, gzip, python3 (ethtool optional).
+# inject.py (this directory) sends with scapy what a socket cannot: RSTs into a connection, a
+# scanner's bare SYN; it runs under $SCAPY_PYTHON (default /usr/bin/python3, Debian's
+# python3-scapy). The dup-two-interfaces scenario adds a third namespace, synack-rtr, routing
+# between the client's link and the server's.
+# Needs root, iproute2, tcpdump, dumpcap, nft, iptables, ss, ping, gzip, python3, python3-scapy
+# (ethtool optional).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,8 +22,10 @@ OUT=${OUT:-$HERE}
 PY=${PYTHON:-python3}
 SOCK=$HERE/sockets.py
 DELAY=$HERE/nfq_delay.py
+INJECT=$HERE/inject.py
+SCAPY_PY=${SCAPY_PYTHON:-/usr/bin/python3}
 
-CLI=synack-cli SRV=synack-srv
+CLI=synack-cli SRV=synack-srv RTR=synack-rtr
 VC=veth-cli VS=veth-srv
 C4=10.99.0.1 S4=10.99.0.2 C6=fd00:99::1 S6=fd00:99::2
 
@@ -78,7 +85,7 @@ stop_all() { (( ${#PID[@]} == 0 )) || stop "${!PID[@]}"; }
 
 ns_down() {
   local ns p
-  for ns in "$CLI" "$SRV"; do
+  for ns in "$CLI" "$SRV" "$RTR"; do
     [[ -e /run/netns/$ns ]] || continue
     # leftovers of an interrupted earlier run of this script
     for p in $(ip netns pids "$ns"); do kill -KILL "$p" 2>/dev/null || true; done
@@ -121,8 +128,9 @@ capture() {
   local file=$1
   shift
   rm -f "$file"
-  echo "capture command: ip netns exec $CLI $*" >>"$WORK/scenario.log"
-  ip netns exec "$CLI" "$@" >"$WORK/cap.out" 2>"$WORK/cap.err" &
+  local ns=${CAP_NS:-$CLI}
+  echo "capture command: ip netns exec $ns $*" >>"$WORK/scenario.log"
+  ip netns exec "$ns" "$@" >"$WORK/cap.out" 2>"$WORK/cap.err" &
   CAP_PID=$!
   wait_for "$WORK/cap.err" 'listening on|Capturing on' 10
   sleep 0.3
@@ -601,6 +609,175 @@ sc_no_tcp() { # a ping and a UDP datagram, no TCP at all
   finish
 }
 
+# rst_into_established NAME PORT OFFSET: a request and its answer, then (at 4 s) a RST injected
+# from the server's address and port with sequence number = the client's RCV.NXT + OFFSET, then
+# (at 5 s) more data from the client and a normal close: the RST must change nothing.
+rst_into_established() {
+  local name=$1 port=$2 offset=$3 cport=$(( $2 + 31000 ))
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  local go after
+  go=$(epoch_in 4.0)
+  after=$(epoch_in 5.0)
+  sock server "$SRV" listen="$S4,$port" accept recv send=pong recv recv-eof close hold
+  wait_for "$WORK/server.log" READY 5
+  start inject "$SRV" "$SCAPY_PY" -u "$INJECT" rst "$VS" "$S4" "$port" "$C4" "$cport" "$offset" "$go"
+  wait_for "$WORK/inject.log" 'inject: listening' 10
+  sock client "$CLI" connect="$S4,$port,$cport" send=ping recv at="$after" send=after close hold
+  wait_for "$WORK/client.log" DONE 10
+  wait_for "$WORK/server.log" DONE 10
+  wait_for "$WORK/inject.log" 'inject: sent' 5
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+# in the window (64 KB and more), 5000 bytes past RCV.NXT: Linux answers with a challenge ACK
+sc_rst_challenged() { rst_into_established rst-challenged 9021 5000; }
+# 2^30 bytes past RCV.NXT: outside any window, dropped without an answer
+sc_rst_out_of_window() { rst_into_established rst-out-of-window 9022 1073741824; }
+
+# accept_overflow NAME PORT ABORT: a listen(0) socket that never accepts, two connects at once.
+# The server's SYN-ACKs are held 50 ms (NFQUEUE + nfq_delay.py), so both SYNs sit in the SYN
+# queue before the first final ACK fills the accept queue; the second final ACK overflows it:
+# dropped with tcp_abort_on_overflow=0 (the SYN-ACK is retransmitted, each ACK of it dropped
+# again), answered with a RST with tcp_abort_on_overflow=1.
+accept_overflow() {
+  local name=$1 port=$2 abort=$3 cport=$(( $2 + 31000 ))
+  begin "$name"
+  in_srv sysctl -qw net.ipv4.tcp_abort_on_overflow="$abort"
+  echo "synack-srv: sysctl net.ipv4.tcp_abort_on_overflow=$abort" >>"$WORK/scenario.log"
+  in_srv iptables -A OUTPUT -p tcp --sport "$port" --tcp-flags SYN,ACK SYN,ACK -j NFQUEUE --queue-num 0
+  echo "synack-srv: iptables -A OUTPUT -p tcp --sport $port --tcp-flags SYN,ACK SYN,ACK -j NFQUEUE --queue-num 0 + nfq_delay.py 0 0.05" >>"$WORK/scenario.log"
+  start delay-srv "$SRV" "$PY" -u "$DELAY" 0 0.05
+  wait_for "$WORK/delay-srv.log" READY 5
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  sock server "$SRV" listen="$S4,$port,0" hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect-many="$S4,$port,2,$cport" hold
+  wait_for "$WORK/client.log" DONE 15
+  # SYN-ACK retransmissions at ~1 s and ~3 s, each answered by an ACK that is dropped again.
+  sleep 4.5
+  in_srv nstat -az TcpExtListenOverflows TcpExtListenDrops 2>&1 | sed 's/^/synack-srv nstat: /' >>"$WORK/scenario.log" || true
+  snap "$name"
+  capture_stop
+  finish
+}
+# On the kernel these were recorded with (6.18) neither happens: the overflowing final ACK is
+# dropped (TcpExtListenOverflows 1) and the request vanishes from `ss` without a SYN-ACK
+# retransmission or a RST, so the capture shows nothing of it (see testdata/README.md).
+sc_accept_overflow() { accept_overflow accept-overflow 9023 0; }
+sc_accept_overflow_rst() { accept_overflow accept-overflow-rst 9024 1; }
+
+sc_defer_accept() { # a listener with TCP_DEFER_ACCEPT ignores bare final ACKs, as an overflowing
+  # accept queue does: it retransmits its SYN-ACK, and ignores the client's ACKs of the
+  # retransmissions too, until data comes (the client sends at 8 s)
+  local name=defer-accept port=9031 cport=40031
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  sock server "$SRV" listen="$S4,$port" defer-accept=5 accept recv send=pong recv-eof close hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$S4,$port,$cport" sleep=8 send=ping recv close hold
+  wait_for "$WORK/client.log" DONE 15
+  wait_for "$WORK/server.log" DONE 5
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
+# reject NAME PORT HOW: the server's firewall rejects SYNs to PORT (nft `reject ...`)
+reject() {
+  local name=$1 port=$2 how=$3 cport=$(( $2 + 31000 ))
+  begin "$name"
+  nft_in "$SRV" <<EOF
+table inet synack {
+  chain input { type filter hook input priority filter; policy accept; tcp dport $port $how; }
+}
+EOF
+  tcpdump_cap "$OUT/$name.pcap" tcp or icmp or icmp6
+  sock client "$CLI" connect="$S4,$port,$cport" hold
+  wait_for "$WORK/client.log" DONE 10
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+sc_reject_icmp_port() { reject reject-icmp-port 9025 "reject with icmp type port-unreachable"; }
+sc_reject_icmp_admin() { reject reject-icmp-admin 9026 "reject with icmp type admin-prohibited"; }
+sc_reject_tcp_reset() { reject reject-tcp-reset 9027 "reject with tcp reset"; }
+
+sc_scanner_rst() { # a SYN scanner: a bare SYN (scapy, no socket), the SYN-ACK, the client kernel's RST
+  local name=scanner-rst port=9028 cport=40028
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  sock server "$SRV" listen="$S4,$port" hold
+  wait_for "$WORK/server.log" READY 5
+  in_cli "$SCAPY_PY" -u "$INJECT" syn "$VC" "$C4" "$cport" "$S4" "$port" >>"$WORK/scenario.log"
+  sleep 1.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
+sc_tfo() { # TCP Fast Open: a first connection fetches the cookie, a second sends data in its SYN
+  local name=tfo port=9029
+  begin "$name"
+  in_cli sysctl -qw net.ipv4.tcp_fastopen=1
+  in_srv sysctl -qw net.ipv4.tcp_fastopen=2
+  echo "synack-cli: sysctl net.ipv4.tcp_fastopen=1; synack-srv: sysctl net.ipv4.tcp_fastopen=2" >>"$WORK/scenario.log"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  sock server "$SRV" tfo-listen="$S4,$port" accept recv send=pong recv-eof close \
+    accept recv send=pong recv-eof close hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" tfo-send="$S4,$port,40029,first" recv close sleep=0.3 \
+    tfo-send="$S4,$port,40129,second" recv close hold
+  wait_for "$WORK/client.log" DONE 10
+  wait_for "$WORK/server.log" DONE 10
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
+sc_dup_two_interfaces() { # client and server on two links routed by synack-rtr, captured on both
+  # of the router's links (dumpcap -i rc -i rs): every packet is in the capture twice, the TTL one
+  # less on the way out, as a SPAN of two VLANs or `tcpdump -i any` on a router records it.
+  # (This kernel has neither 802.1Q nor bridges, so the two links are untagged; VLAN copies are
+  # in the shared corpus's zeek/vlan-collisions.pcap.)
+  local name=dup-two-interfaces port=9030 cport=40030 c4=10.99.10.1 s4=10.99.20.2
+  begin "$name"
+  # begin made the two-namespace veth; this scenario replaces it with two routed links
+  ip -n "$CLI" link del "$VC"
+  ip netns add "$RTR"
+  ip -n "$RTR" link set lo up
+  ip link add vc netns "$CLI" type veth peer name rc netns "$RTR"
+  ip link add vs netns "$SRV" type veth peer name rs netns "$RTR"
+  if command -v ethtool >/dev/null; then
+    in_cli ethtool -K vc tx off >/dev/null 2>&1 || true
+    in_srv ethtool -K vs tx off >/dev/null 2>&1 || true
+  fi
+  ip -n "$CLI" link set vc up
+  ip -n "$RTR" link set rc up
+  ip -n "$RTR" link set rs up
+  ip -n "$SRV" link set vs up
+  ip -n "$CLI" addr add "$c4/24" dev vc
+  ip -n "$RTR" addr add 10.99.10.254/24 dev rc
+  ip -n "$RTR" addr add 10.99.20.254/24 dev rs
+  ip -n "$SRV" addr add "$s4/24" dev vs
+  ip -n "$CLI" route add default via 10.99.10.254
+  ip -n "$SRV" route add default via 10.99.20.254
+  ip netns exec "$RTR" sysctl -qw net.ipv4.ip_forward=1
+  echo "synack-cli vc $c4/24 -- synack-rtr rc 10.99.10.254/24, rs 10.99.20.254/24 (forwarding) -- synack-srv vs $s4/24" >>"$WORK/scenario.log"
+  sleep 0.5
+  CAP_NS=$RTR capture "$OUT/$name.pcapng" dumpcap -i rc -i rs -f tcp -w "$OUT/$name.pcapng"
+  simple_pair "$s4" "$port" "$cport"
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
 # ---------------------------------------------------------------- capture formats
 
 fmt_simple() { # fmt_simple NAME PORT FILE CAPTURE-COMMAND...
@@ -676,7 +853,9 @@ EOF
 ALL=(normal-close server-close-first refused syn-blackhole final-ack-dropped abort-by-client
   abort-by-server simultaneous-close close-wait-keepalive ipv6-normal port-reuse-time-wait
   simultaneous-open last-ack fin-unacked peer-lost-state time-wait-excess snaplen-cut no-tcp
-  fmt-pcap-usec fmt-pcap-nsec fmt-pcapng fmt-pcapng-multi fmt-sll fmt-sll2 fmt-mixed)
+  fmt-pcap-usec fmt-pcap-nsec fmt-pcapng fmt-pcapng-multi fmt-sll fmt-sll2 fmt-mixed
+  rst-challenged rst-out-of-window accept-overflow accept-overflow-rst defer-accept reject-icmp-port
+  reject-icmp-admin reject-tcp-reset scanner-rst tfo dup-two-interfaces)
 # record.log sections, in this order (snaplen-cut also records snaplen-header-cut)
 LOG_ORDER=()
 for s in "${ALL[@]}"; do

@@ -6,10 +6,17 @@ usage: sockets.py ROLE STEP [STEP ...]
 ROLE is only a label for the log.  Steps run in order; every step prints one log
 line ("+SECONDS ROLE step -> result") on stdout.  HOST may be IPv4 or IPv6.
 
-  listen=HOST,PORT        socket + SO_REUSEADDR + bind + listen(8); prints READY
+  listen=HOST,PORT[,BACKLOG]  socket + SO_REUSEADDR + bind + listen(BACKLOG, default 8);
+                          prints READY
+  tfo-listen=HOST,PORT    listen= with TCP_FASTOPEN (queue 16) on the listener
+  defer-accept=SECONDS    TCP_DEFER_ACCEPT on the listener: a final ACK without data is ignored
   accept                  accept one connection from the listener (it becomes current)
   connect=HOST,PORT[,CP]  new socket, SO_REUSEADDR, bind to local port CP (if given),
                           connect; a failure (refused, timeout) is logged, not fatal
+  connect-many=HOST,PORT,N,CP  N non-blocking connects at once from local ports CP..CP+N-1,
+                          then wait (up to 10 s) until each is connected or failed
+  tfo-send=HOST,PORT,CP,TEXT  new socket from local port CP, sendto(TEXT, MSG_FASTOPEN):
+                          the data rides in the SYN once the client holds a TFO cookie
   keepalive=IDLE,INTVL[,CNT]  SO_KEEPALIVE + TCP_KEEPIDLE/TCP_KEEPINTVL(/TCP_KEEPCNT)
                           on the current connection
   send=TEXT               sendall(TEXT + "\\n")
@@ -30,6 +37,8 @@ line ("+SECONDS ROLE step -> result") on stdout.  HOST may be IPv4 or IPv6.
 
 Only the standard library is used.
 """
+import os
+import select
 import signal
 import socket
 import struct
@@ -62,15 +71,20 @@ def main():
 
     for step in steps:
         name, _, arg = step.partition("=")
-        if name == "listen":
-            fam, host, port, _ = parse_hostport(arg)
+        if name in ("listen", "tfo-listen"):
+            fam, host, port, rest = parse_hostport(arg)
             listener = socket.socket(fam, socket.SOCK_STREAM)
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if name == "tfo-listen":
+                listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 16)
             listener.bind((host, port))
-            listener.listen(8)
+            listener.listen(int(rest[0]) if rest else 8)
             keep.append(listener)
             log(f"listening on {host} port {port}")
             print("READY", flush=True)
+        elif name == "defer-accept":
+            listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, int(arg))
+            log(f"TCP_DEFER_ACCEPT {arg} s on the listener")
         elif name == "accept":
             conn, peer = listener.accept()
             keep.append(conn)
@@ -88,6 +102,38 @@ def main():
                 log(f"connected {local[0]} port {local[1]} -> {host} port {port}")
             except OSError as e:
                 log(f"connect to {host} port {port} failed: {e.strerror} ({type(e).__name__})")
+        elif name == "connect-many":
+            fam, host, port, rest = parse_hostport(arg)
+            n, first = int(rest[0]), int(rest[1])
+            socks = []
+            for i in range(n):
+                c = socket.socket(fam, socket.SOCK_STREAM)
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                c.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", first + i))
+                c.setblocking(False)
+                c.connect_ex((host, port))
+                socks.append(c)
+                keep.append(c)
+            deadline = time.monotonic() + 10
+            pending = list(socks)
+            while pending and time.monotonic() < deadline:
+                _, writable, _ = select.select([], pending, [], 0.1)
+                for c in writable:
+                    pending.remove(c)
+                    err = c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    port_ = c.getsockname()[1]
+                    log(f"connect from port {port_}: " + ("connected" if err == 0 else os.strerror(err)))
+            for c in pending:
+                log(f"connect from port {c.getsockname()[1]}: still pending")
+            conn = socks[-1]
+        elif name == "tfo-send":
+            fam, host, port, rest = parse_hostport(arg)
+            conn = socket.socket(fam, socket.SOCK_STREAM)
+            keep.append(conn)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            conn.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", int(rest[0])))
+            conn.sendto(rest[1].encode() + b"\n", socket.MSG_FASTOPEN, (host, port))
+            log(f"sendto({rest[1]!r}, MSG_FASTOPEN) to {host} port {port}")
         elif name == "keepalive":
             vals = [int(v) for v in arg.split(",")]
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
