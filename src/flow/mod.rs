@@ -250,9 +250,12 @@ impl Tracker {
             return;
         }
         match self.table.get_mut(key) {
+            // A copy of a frame already fed goes where the original went: it never opens a
+            // connection or ends one (a copied SYN is no port reuse).
             Some(conn)
-                if idle_deadline(conn, idle).is_none_or(|d| d > now)
-                    && !starts_new_connection(conn, seg) =>
+                if seg.duplicate
+                    || (idle_deadline(conn, idle).is_none_or(|d| d > now)
+                        && !starts_new_connection(conn, seg)) =>
             {
                 let before = [conn.sides[0].state, conn.sides[1].state];
                 conn.clock = now;
