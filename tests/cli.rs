@@ -520,7 +520,10 @@ fn report_json_summary_counts_time_wait_and_half_open() {
     let s = &doc["summary"];
     assert_eq!(s["connections"], 2);
     assert_eq!(s["syn_retransmissions"], 2);
-    assert_eq!(s["half_open"], 1);
+    // The black hole's SYN got no answer at all: unanswered, not half-open (no SYN-RECEIVED).
+    assert_eq!(s["half_open"], 0);
+    assert_eq!(s["syn_unanswered"], 1);
+    assert_eq!(s["rejected_icmp"], 0);
     let tw = &s["time_wait"][0];
     assert_eq!(tw["host"], "10.99.0.2");
     assert_eq!(

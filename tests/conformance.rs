@@ -340,10 +340,20 @@ fn zeek_expected_histories() {
 /// Captures whose SYN / SYN-ACK retransmission totals differ from tshark's, and why.
 const RETRANSMISSION_DEVIATIONS: &[(&str, &str)] = &[
     ("kernel/simultaneous-open.pcap", "simultaneous open: each side answers the other's SYN with a SYN-ACK carrying its own SYN's sequence number; tshark calls both SYN-ACKs retransmissions, synack counts each as that side's first SYN-ACK"),
-    ("zeek/cisco-fabric-path.pcap", "every SYN is captured twice, plain and FabricPath-encapsulated; tshark takes the copy's last 4 bytes for an FCS, finds its TCP header short and skips its analysis; synack decodes the copy whole: the same SYN again, a retransmission (Zeek also counts both packets)"),
+    ("kernel/dup-two-interfaces.pcapng", COPIES),
+    ("chrissanders-packets/nowebaccess3.pcapng", COPIES),
+    ("pcapplusplus/many-protocols.pcap", COPIES),
+    ("tcpdump/pptp.pcap", COPIES),
+    ("zeek/ctu-64702-888.pcap", COPIES),
+    ("zeek/m57-long-49583-80.pcap", COPIES),
+    ("zeek/nflog-http.pcap", COPIES),
+    ("zeek/vlan-collisions.pcap", COPIES),
     ("chrissanders-packets/activeosfingerprinting.pcapng", "nmap sends its SYN+FIN+PSH+URG probe four times; a SYN with FIN is no SYN to synack (flags normalized, counted as odd flags), so its repeats are no SYN retransmissions; tshark counts 3"),
     ("suricata-verify/tcp-split-handshake-4whs.pcap", "split handshake (synthetic): the client answers the server's SYN with a SYN-ACK carrying its own SYN's sequence number; tshark calls that SYN-ACK a retransmission, synack counts it as the client's first SYN-ACK"),
 ];
+
+/// tests/per_connection.rs names each connection and its copies.
+const COPIES: &str = "SYNs or SYN-ACKs captured more than once (another interface, VLAN or netfilter hook, or copied on the path) within 150 ms, same IP ID and checksum: duplicates (CQ007) for synack, retransmissions for tshark";
 
 #[test]
 fn syn_and_synack_retransmissions_equal_tsharks() {

@@ -230,7 +230,7 @@ fn sarif_validates_against_the_2_1_0_schema() {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let run = &doc["runs"][0];
-    assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 22);
+    assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 27);
     assert!(run["results"].as_array().unwrap().len() >= 6);
     // The validator does check: a result with a level SARIF does not know is refused.
     let mut broken = doc.clone();
@@ -412,7 +412,7 @@ fn explain_and_rules() {
         .unwrap();
     let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
     let rules = rules.as_array().unwrap();
-    assert_eq!(rules.len(), 22);
+    assert_eq!(rules.len(), 27);
     assert_eq!(rules[0]["code"], "HS001");
     assert_eq!(rules[4]["severity"], "error");
     synack().arg("rules").assert().success().stdout(
