@@ -450,8 +450,7 @@ fn a_listener_ignoring_the_final_ack_is_hs006() {
     let t = c.transitions.as_ref().unwrap();
     let est = t
         .iter()
-        .filter(|t| t.side == Dir::Resp && t.to == State::Established)
-        .last()
+        .rfind(|t| t.side == Dir::Resp && t.to == State::Established)
         .unwrap();
     assert_eq!(est.frame, Some(7));
     assert_eq!(codes(c), ["HS002", "HS006"]);
