@@ -428,6 +428,12 @@ impl Source {
         let (t, anomaly) = match self.clock.judge(ts, invalid) {
             clock::Verdict::Fine => (ts, false),
             clock::Verdict::Anomaly(t) => (t, true),
+            clock::Verdict::Behind => {
+                if let Decoded::Tcp(seg) = &mut d {
+                    seg.behind_clock = true;
+                }
+                (ts, true)
+            }
             clock::Verdict::Ahead => {
                 self.held = self.next_raw();
                 let next = self.held.as_ref().map(|(_, (t, bad, _))| (*t, *bad));
@@ -441,7 +447,7 @@ impl Source {
         match &mut d {
             Decoded::Tcp(seg) => {
                 seg.ts = t;
-                if self.dups.is_copy(seg) {
+                if !seg.behind_clock && self.dups.is_copy(seg, self.clock.now().unwrap_or(t)) {
                     seg.duplicate = true;
                     input.stats.duplicates += 1;
                 }

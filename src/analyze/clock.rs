@@ -10,8 +10,11 @@
 //!   next frame confirms is a real gap in the capture and moves the clock; a jump in the very
 //!   last frame is taken as real, having nothing to deny it.
 //! * **backwards**: more than [`BACK`] behind the clock (captures of two hosts whose clocks
-//!   differ mergecap'd together, a file holding the same trace twice). The frame keeps its
-//!   own time, so its connection keeps its own durations; the clock does not go back.
+//!   differ mergecap'd together, a file holding the same trace twice), and every frame after it
+//!   until time catches up with the clock. The frame keeps its own time, so its connection
+//!   keeps its own durations; the clock does not go back. Such frames are never taken for
+//!   copies of earlier ones (a repeated trace is another incarnation), and a SYN among them
+//!   does not retransmit the SYN of a connection that got past its handshake.
 //!
 //! Small steps back (frames of a multi-queue NIC reordered by a few microseconds) are normal
 //! and not counted. Each connection's timers run on the clock at its own segments (see
@@ -34,15 +37,19 @@ pub enum Verdict {
     Ahead,
     /// An anomaly; the frame takes this time.
     Anomaly(Timestamp),
+    /// An anomaly: far behind the clock. The frame keeps its own time.
+    Behind,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Clock {
     now: Option<Timestamp>,
+    /// Time went back more than [`BACK`] and has not caught up with the clock yet: the frames
+    /// until it does are all behind (a repeated trace's last second too).
+    behind: bool,
 }
 
 impl Clock {
-    #[cfg(test)]
     pub fn now(&self) -> Option<Timestamp> {
         self.now
     }
@@ -62,9 +69,11 @@ impl Clock {
             Verdict::Anomaly(now)
         } else if ts > now.saturating_add(AHEAD) {
             Verdict::Ahead
-        } else if ts.saturating_add(BACK) < now {
-            Verdict::Anomaly(ts)
+        } else if ts.saturating_add(BACK) < now || (self.behind && ts <= now) {
+            self.behind = true;
+            Verdict::Behind
         } else {
+            self.behind = false;
             self.now = Some(now.max(ts));
             Verdict::Fine
         }
@@ -133,11 +142,15 @@ mod tests {
         let mut c = Clock::default();
         c.judge(t(100), false);
         assert_eq!(c.judge(t(50), true), Verdict::Anomaly(t(100)));
-        assert_eq!(c.judge(t(40), false), Verdict::Anomaly(t(40)));
+        assert_eq!(c.judge(t(40), false), Verdict::Behind);
         assert_eq!(c.now(), Some(t(100)));
+        // Until time catches up with the clock, every frame is behind it.
+        assert_eq!(c.judge(t(99), false), Verdict::Behind);
+        assert_eq!(c.judge(t(100), false), Verdict::Behind);
+        assert_eq!(c.judge(t(101), false), Verdict::Fine);
         // A few microseconds back is normal reordering.
-        let early = Timestamp::from_nanos(t(100).as_nanos() - 5_000);
+        let early = Timestamp::from_nanos(t(101).as_nanos() - 5_000);
         assert_eq!(c.judge(early, false), Verdict::Fine);
-        assert_eq!(c.now(), Some(t(100)));
+        assert_eq!(c.now(), Some(t(101)));
     }
 }

@@ -58,8 +58,11 @@ impl Default for Duplicates {
 
 impl Duplicates {
     /// Whether `seg` copies a segment seen within [`WINDOW`] before it (or, in a timeline whose
-    /// time is not monotonic, after it); if not, it is remembered.
-    pub fn is_copy(&mut self, seg: &TcpSegment) -> bool {
+    /// time is not monotonic, after it), while the capture's clock (`now`) has not moved more
+    /// than [`WINDOW`] past that segment: a file holding the same trace twice repeats every
+    /// frame with its timestamp, but long after, and those are another incarnation's segments
+    /// (see `analyze::clock`), not copies. If not a copy, it is remembered.
+    pub fn is_copy(&mut self, seg: &TcpSegment, now: Timestamp) -> bool {
         if seg.flags.rst() {
             return false;
         }
@@ -69,7 +72,7 @@ impl Duplicates {
         };
         let (seen, at) = *slot;
         let gap = seg.ts.since(at).max(at.since(seg.ts));
-        if seen == fp && gap <= WINDOW {
+        if seen == fp && gap <= WINDOW && now.since(at) <= WINDOW {
             return true;
         }
         *slot = (fp, seg.ts);
@@ -112,24 +115,30 @@ mod tests {
     #[test]
     fn copies_within_the_window_are_duplicates() {
         let mut d = Duplicates::default();
-        assert!(!d.is_copy(&seg(0, TcpFlags::SYN, 7)));
-        assert!(
-            d.is_copy(&seg(50, TcpFlags::SYN, 7)),
-            "another VLAN, 50 ms on"
-        );
-        assert!(d.is_copy(&seg(100, TcpFlags::SYN, 7)), "a third, 100 ms on");
+        let s = |ms| seg(ms, TcpFlags::SYN, 7);
+        assert!(!d.is_copy(&s(0), s(0).ts));
+        assert!(d.is_copy(&s(50), s(50).ts), "another VLAN, 50 ms on");
+        assert!(d.is_copy(&s(100), s(100).ts), "a third, 100 ms on");
+        // The same frame again when the capture is seconds further: the trace repeated.
+        assert!(!d.is_copy(&s(0), s(5000).ts));
     }
 
     #[test]
     fn retransmissions_are_not() {
         let mut d = Duplicates::default();
-        assert!(!d.is_copy(&seg(0, TcpFlags::SYN, 0)));
+        let at = |s: TcpSegment| (s, s.ts);
+        let (s, t) = at(seg(0, TcpFlags::SYN, 0));
+        assert!(!d.is_copy(&s, t));
         // Linux's first SYN retransmission, 1 s on, is byte for byte the same.
-        assert!(!d.is_copy(&seg(1000, TcpFlags::SYN, 0)));
+        let (s, t) = at(seg(1000, TcpFlags::SYN, 0));
+        assert!(!d.is_copy(&s, t));
         // A fast retransmission carries a new IP ID.
-        assert!(!d.is_copy(&seg(1010, TcpFlags::SYN, 1)));
+        let (s, t) = at(seg(1010, TcpFlags::SYN, 1));
+        assert!(!d.is_copy(&s, t));
         // Identical RSTs answering a burst are each a RST.
-        assert!(!d.is_copy(&seg(2000, TcpFlags::RST, 0)));
-        assert!(!d.is_copy(&seg(2001, TcpFlags::RST, 0)));
+        let (s, t) = at(seg(2000, TcpFlags::RST, 0));
+        assert!(!d.is_copy(&s, t));
+        let (s, t) = at(seg(2001, TcpFlags::RST, 0));
+        assert!(!d.is_copy(&s, t));
     }
 }

@@ -147,6 +147,9 @@ pub struct TcpSegment {
     pub duplicate: bool,
     /// Not a segment: an ICMP error quoting this one (see [`NotTcp::IcmpQuote`]).
     pub icmp: Option<Unreachable>,
+    /// Its timestamp lies far behind the capture's clock (a clock anomaly: the same trace
+    /// twice in one file, hosts with clocks apart merged): set by the reader.
+    pub behind_clock: bool,
 }
 
 /// An ICMP (type 3) or ICMPv6 (type 1) destination-unreachable, by code.
@@ -218,6 +221,7 @@ impl TcpSegment {
             ip_id: 0,
             duplicate: false,
             icmp: None,
+            behind_clock: false,
         }
     }
 }
@@ -428,6 +432,7 @@ fn icmp_quote(frame: &Frame<'_>, icmp: &[u8], v6: bool) -> NotTcp {
         ip_id: 0,
         duplicate: false,
         icmp: None,
+        behind_clock: false,
     };
     seg.icmp = Some(Unreachable {
         v6,
@@ -513,6 +518,7 @@ fn decode_tcp(
         ip_id: 0,
         duplicate: false,
         icmp: None,
+        behind_clock: false,
     })
 }
 

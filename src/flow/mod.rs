@@ -564,6 +564,12 @@ fn starts_new_connection(conn: &Connection, seg: &TcpSegment) -> bool {
     if conn.is_finished() && conn.was_established() {
         return true;
     }
+    // A SYN from before the capture's clock, on a connection past its handshake, is no
+    // retransmission: the file holds the same trace again (or hosts' captures with clocks apart):
+    // another incarnation, whatever its ISN.
+    if seg.behind_clock && conn.was_established() && seg.ts <= conn.first_ts {
+        return true;
+    }
     match (d, f.ack()) {
         // The originator's SYN: its retransmission carries the same ISN.
         (Dir::Orig, false) => side.isn != Some(seg.seq),
