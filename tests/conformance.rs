@@ -10,7 +10,7 @@ use common::{corpus_dir, expected_captures};
 use std::ops::ControlFlow;
 use std::path::Path;
 use synack::analyze::analyze_capture;
-use synack::tcp::TcpConfig;
+use synack::tcp::{Dir, State, TcpConfig};
 
 /// Captures where synack's counts differ from tshark's on purpose, and why.
 const DEVIATIONS: &[(&str, &str)] = &[(
@@ -398,4 +398,67 @@ fn syn_and_synack_retransmissions_equal_tsharks() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Every connection of a corpus capture, or `None` (and a note) without the corpus.
+fn corpus_connections(name: &str) -> Option<Vec<synack::tcp::Connection>> {
+    let dir = corpus_dir()?;
+    let (_, mut conns) =
+        synack::analyze::connections(&dir.join(name), TcpConfig::default()).expect("reads");
+    conns.sort_by_key(|c| c.id);
+    Some(conns)
+}
+
+#[test]
+fn timestamp_invalid_micro_is_one_connection_without_hs004() {
+    // Frames 2 and 3 carry 1 000 000 and 2 147 483 648 µs: clock anomalies, not a 35-minute gap.
+    let Some(c) = corpus_connections("tcpdump/timestamp_invalid_micro.pcap") else {
+        return;
+    };
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].side(Dir::Resp).state, State::Established);
+    let checker = synack::findings::Checker::new(synack::findings::RuleConfig::default());
+    let codes: Vec<&str> = checker.connection(&c[0]).0.iter().map(|f| f.code).collect();
+    assert!(!codes.contains(&"HS004"), "{codes:?}");
+}
+
+#[test]
+fn pcapng_example_has_tsharks_fifteen_connections() {
+    // Frame 2 lies in 2061 and interface 1's frames past the year 2262.
+    let Some(c) = corpus_connections("pcapplusplus/pcapng-example.pcapng") else {
+        return;
+    };
+    assert_eq!(c.len(), 15);
+}
+
+#[test]
+fn vlan_collisions_is_one_connection_without_retransmissions() {
+    let Some(c) = corpus_connections("zeek/vlan-collisions.pcap") else {
+        return;
+    };
+    assert_eq!(c.len(), 1);
+    for d in [Dir::Orig, Dir::Resp] {
+        let s = c[0].side(d);
+        assert_eq!(
+            (s.syn.retransmits(), s.synack.retransmits(), s.fin_retransmits, s.retransmits),
+            (0, 0, 0, 0),
+            "{d}"
+        );
+        assert!(s.duplicates > 0, "{d}");
+    }
+}
+
+#[test]
+fn options_after_an_unknown_kind_and_a_syn_after_its_syn_ack() {
+    // AccECN's experimental option (kind 254) stands before the SYN-ACK's window scale.
+    if let Some(c) = corpus_connections("tcpdump/accecn_handshake.pcap") {
+        let ws = |d| c[0].side(d).options.and_then(|o| o.wscale);
+        assert_eq!((ws(Dir::Orig), ws(Dir::Resp)), (Some(6), Some(7)));
+    }
+    // The SYN is captured after its SYN-ACK.
+    if let Some(c) = corpus_connections("zeek/handshake-reorder.pcap") {
+        let o = c[0].side(Dir::Orig).options.expect("the SYN's options");
+        assert_eq!((o.mss, o.wscale), (Some(1460), Some(4)));
+        assert!(c[0].handshake.connect_time.is_some());
+    }
 }
