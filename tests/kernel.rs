@@ -500,8 +500,8 @@ fn a_scanners_reset_is_no_abort_from_established() {
 fn tcp_fast_open_data_in_the_syn() {
     let (_, c) = agrees_with_ss("tfo");
     assert_eq!(c.len(), 2);
-    // The second SYN carries the cookie (option 34) and 7 bytes of data; the SYN-ACK's window
-    // scale and the rest of the options come after the TFO option and are still read.
+    // The second SYN carries the cookie (option 34, after the window scale) and 7 bytes of
+    // data, which the SYN-ACK acknowledges (ack = ISN + 8).
     let second = &c[1];
     let o = second.side(Dir::Orig);
     assert_eq!(o.options.and_then(|x| x.wscale), Some(10));
