@@ -440,7 +440,12 @@ fn vlan_collisions_is_one_connection_without_retransmissions() {
     for d in [Dir::Orig, Dir::Resp] {
         let s = c[0].side(d);
         assert_eq!(
-            (s.syn.retransmits(), s.synack.retransmits(), s.fin_retransmits, s.retransmits),
+            (
+                s.syn.retransmits(),
+                s.synack.retransmits(),
+                s.fin_retransmits,
+                s.retransmits
+            ),
             (0, 0, 0, 0),
             "{d}"
         );

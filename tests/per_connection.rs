@@ -49,7 +49,7 @@ fn options_json(o: Option<SynOptions>) -> Value {
         None => Value::Null,
         Some(o) => serde_json::json!({
             "mss": o.mss, "wscale": o.wscale, "sack_permitted": o.sack_permitted,
-            "timestamps": o.tsval.is_some(),
+            "timestamps": o.timestamps,
         }),
     }
 }

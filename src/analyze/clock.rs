@@ -65,11 +65,15 @@ impl Clock {
                 Verdict::Fine
             };
         };
+        // Per frame: nanoseconds as integers (Duration arithmetic goes through u128).
+        const AHEAD_NS: i64 = AHEAD.as_nanos() as i64;
+        const BACK_NS: i64 = BACK.as_nanos() as i64;
+        let (t, n) = (ts.as_nanos(), now.as_nanos());
         if invalid {
             Verdict::Anomaly(now)
-        } else if ts > now.saturating_add(AHEAD) {
+        } else if t.saturating_sub(n) > AHEAD_NS {
             Verdict::Ahead
-        } else if ts.saturating_add(BACK) < now || (self.behind && ts <= now) {
+        } else if n.saturating_sub(t) > BACK_NS || (self.behind && t <= n) {
             self.behind = true;
             Verdict::Behind
         } else {

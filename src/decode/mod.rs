@@ -112,8 +112,8 @@ pub struct SynOptions {
     pub mss: Option<u16>,
     pub wscale: Option<u8>,
     pub sack_permitted: bool,
-    /// TSval of the Timestamps option, when offered.
-    pub tsval: Option<u32>,
+    /// The Timestamps option was offered.
+    pub timestamps: bool,
 }
 
 /// One TCP segment as the capture shows it.
@@ -387,7 +387,9 @@ fn decode_ip(frame: &Frame<'_>, data: &[u8], depth: u8) -> Decoded {
 /// An ICMPv4 destination unreachable (RFC 792: type 3, then 4 unused bytes, then the quoted IP
 /// header and at least 8 bytes of its payload) or ICMPv6 one (RFC 4443 §3.1: type 1, the same
 /// layout) that quotes a TCP header: its ports and sequence number, and (when quoted) its ACK
-/// and flags. Anything else ICMP is just not TCP.
+/// and flags. Anything else ICMP is just not TCP. Cold: kept out of the TCP path's code.
+#[cold]
+#[inline(never)]
 fn icmp_quote(frame: &Frame<'_>, icmp: &[u8], v6: bool) -> NotTcp {
     let unreachable_type = if v6 { 1 } else { 3 };
     let (Some(&ty), Some(&code), Some(quoted)) = (icmp.first(), icmp.get(1), icmp.get(8..)) else {
@@ -451,6 +453,7 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 }
 
 /// The TCP header (RFC 9293 §3.1). `declared_len` is the segment length the IP header implies.
+#[inline(always)]
 fn decode_tcp(
     frame: &Frame<'_>,
     t: &[u8],
@@ -548,7 +551,7 @@ fn syn_options(mut b: &[u8]) -> SynOptions {
             (2, 2) => o.mss = be16(body, 0),
             (3, 1) => o.wscale = body.first().copied(),
             (4, 0) => o.sack_permitted = true,
-            (8, 8) => o.tsval = be32(body, 0),
+            (8, 8) => o.timestamps = true,
             _ => {}
         }
         b = b.get(len..).unwrap_or(&[]);

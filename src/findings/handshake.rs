@@ -205,7 +205,7 @@ pub(super) fn check(c: &Connection, t: &Thresholds, out: &mut Vec<Hit>) {
             ));
         }
     }
-    if let Some(ov) = c.overflow {
+    if let Some(ov) = c.overflow.as_deref() {
         let msg = if ov.by_rst {
             format!(
                 "{} answered {}'s final ACK (frame {}) with a RST: its accept queue was full (tcp_abort_on_overflow=1)",

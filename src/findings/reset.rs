@@ -179,10 +179,11 @@ pub(super) fn check(c: &Connection, out: &mut Vec<Hit>) {
             ),
         ));
     }
-    if let Some(r) = c.first_challenged_rst {
+    if let Some(ch) = c.challenged.as_deref() {
+        let r = ch.first;
         let (by, to) = (c.endpoint(r.by), c.endpoint(r.by.other()));
-        let n = c.rst_challenged;
-        let answer = match c.challenge_ack_frame {
+        let n = ch.count;
+        let answer = match ch.ack_frame {
             Some(f) => format!("{to} answered with a challenge ACK (frame {f})"),
             None => "the capture shows no challenge ACK".to_string(),
         };

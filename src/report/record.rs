@@ -172,7 +172,7 @@ impl ConnReport {
                 mss: [oo.and_then(|x| x.mss), ro.and_then(|x| x.mss)],
                 wscale: [oo.and_then(|x| x.wscale), ro.and_then(|x| x.wscale)],
                 sack_permitted: [oo.map(|x| x.sack_permitted), ro.map(|x| x.sack_permitted)],
-                timestamps: [oo.map(|x| x.tsval.is_some()), ro.map(|x| x.tsval.is_some())],
+                timestamps: [oo.map(|x| x.timestamps), ro.map(|x| x.timestamps)],
             }
         });
         let rtt = match (c.handshake.syn_to_synack, c.handshake.synack_to_ack) {

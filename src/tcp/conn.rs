@@ -110,6 +110,17 @@ pub struct IcmpAnswer {
     pub error: Unreachable,
 }
 
+/// RSTs that drew (or should have drawn) a challenge ACK.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Challenged {
+    /// How many.
+    pub count: u32,
+    /// The first of them.
+    pub first: RstInfo,
+    /// The receiver's challenge ACK answering one, when the capture shows it.
+    pub ack_frame: Option<u64>,
+}
+
 /// How a server showed it threw away a captured final ACK (its accept queue was full).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Overflow {
@@ -198,9 +209,6 @@ pub struct Side {
     /// Distinct ISNs its SYN-ACKs carried (more than one: it answered retried SYNs with new
     /// connections, or a middlebox answered too).
     pub synack_isns: u16,
-    /// SYN-ACKs with another ISN than `isn`, the latest such ISN: if the peer acknowledges it,
-    /// it becomes the handshake's SYN-ACK.
-    other_synack: Option<OtherSynAck>,
     /// SND.NXT as the capture shows it: past the highest sequence number it sent.
     pub snd_nxt: Option<SeqNum>,
     /// The last acknowledgment number it sent (its RCV.NXT, as far as the peer was told).
@@ -233,9 +241,9 @@ pub struct Side {
     pub duplicates: u32,
     /// Options of its SYN or SYN-ACK.
     pub options: Option<SynOptions>,
-    /// It retransmitted its SYN-ACK after the peer's final ACK: it dropped that ACK (a full
-    /// accept queue), and ACKs of its SYN-ACK complete nothing until it sends a segment only
-    /// an established endpoint sends.
+    /// It retransmitted its SYN-ACK a round trip after the peer's final ACK: it dropped that
+    /// ACK (a full accept queue, TCP_DEFER_ACCEPT), and ACKs of its SYN-ACK complete nothing
+    /// until it sends a segment only an established endpoint sends.
     deaf: bool,
     /// The peer's FIN, taken as received; undone when this side's next segment shows it had not
     /// arrived yet (the FINs crossed).
@@ -245,9 +253,11 @@ pub struct Side {
     pending_synack: Option<(State, usize)>,
 }
 
-/// SYN-ACKs that carried another ISN than the first one.
+/// SYN-ACKs that carried another ISN than the first one (rare: boxed, off the connection).
 #[derive(Clone, Copy, Debug)]
 struct OtherSynAck {
+    /// The side that sent them.
+    by: Dir,
     isn: SeqNum,
     sent: u32,
     first_frame: u64,
@@ -273,7 +283,6 @@ impl Side {
             syn: Attempt::default(),
             synack: Attempt::default(),
             synack_isns: 0,
-            other_synack: None,
             snd_nxt: None,
             last_ack: None,
             window: 0,
@@ -377,13 +386,13 @@ pub struct Connection {
     /// RSTs outside the receiver's window, and the first of them.
     pub rst_out_of_window: u32,
     pub first_out_of_window_rst: Option<RstInfo>,
-    /// RSTs in the receiver's window but not at its RCV.NXT (RFC 5961 §3.2), the first of them,
-    /// and the frame of the receiver's challenge ACK answering it, when the capture shows one.
-    pub rst_challenged: u32,
-    pub first_challenged_rst: Option<RstInfo>,
-    pub challenge_ack_frame: Option<u64>,
+    /// RSTs in the receiver's window but not at its RCV.NXT (RFC 5961 §3.2): rare, boxed.
+    pub challenged: Option<Box<Challenged>>,
     /// The side a challenged RST went to, until its next segment shows whether it answered.
     awaiting_challenge_ack: Option<Dir>,
+    /// SYN-ACKs with another ISN than their sender's first: rare, boxed. If the peer
+    /// acknowledges that ISN, it becomes the handshake's SYN-ACK.
+    other_synack: Option<Box<OtherSynAck>>,
     /// The accepted RST came from an endpoint without state (RFC 9293 §3.10.7.1: no ACK bit,
     /// sequence number taken from the ACK of the data it answers): the peer had lost the
     /// connection (§3.5.1 half-open).
@@ -392,18 +401,16 @@ pub struct Connection {
     /// SYN-ACK).
     pub final_ack_frame: Option<u64>,
     /// The earliest ACK of the responder's SYN-ACK since its last SYN-ACK, while the responder
-    /// has sent nothing but SYN-ACKs; and how many SYN-ACKs it sent more than a round trip
-    /// after such an ACK (each one ignored an ACK that had arrived).
+    /// has sent nothing but SYN-ACKs.
     unanswered_ack: Option<Timestamp>,
-    /// How many SYN-ACKs came more than a round trip after an ACK of the previous one.
+    /// How many SYN-ACKs the responder sent more than a round trip after such an ACK: each
+    /// ignored an ACK that had arrived.
     pub ignored_acks: u8,
-    /// ICMP errors that quoted a segment of this connection.
-    pub icmp_errors: u32,
     /// The ICMP error that answered the SYN (a hard one, if any came).
     pub icmp: Option<IcmpAnswer>,
-    /// The responder ignored ACKs of its SYN-ACK again and again, or reset the final ACK:
-    /// accept-queue overflow (HS006).
-    pub overflow: Option<Overflow>,
+    /// The responder ignored a captured final ACK (it retransmitted its SYN-ACK after it) or
+    /// reset it: accept-queue overflow, or TCP_DEFER_ACCEPT (HS006). Rare, boxed.
+    pub overflow: Option<Box<Overflow>>,
     /// Segments with data or FIN a side sent after the peer's accepted RST: count, first frame,
     /// and which side.
     pub after_rst: Option<(Dir, u32, u64)>,
@@ -462,15 +469,13 @@ impl Connection {
             rst_segments: 0,
             rst_out_of_window: 0,
             first_out_of_window_rst: None,
-            rst_challenged: 0,
-            first_challenged_rst: None,
-            challenge_ack_frame: None,
+            challenged: None,
             awaiting_challenge_ack: None,
+            other_synack: None,
             lost_state_rst: false,
             final_ack_frame: None,
             unanswered_ack: None,
             ignored_acks: 0,
-            icmp_errors: 0,
             icmp: None,
             overflow: None,
             after_rst: None,
@@ -627,7 +632,9 @@ impl Connection {
             self.awaiting_challenge_ack = None;
             let pure_ack = f.ack() && !f.syn() && !f.fin() && !f.rst() && seg.payload_len == 0;
             if pure_ack && self.side(d).last_ack.is_none_or(|a| a == seg.ack) {
-                self.challenge_ack_frame.get_or_insert(seg.frame);
+                if let Some(c) = &mut self.challenged {
+                    c.ack_frame.get_or_insert(seg.frame);
+                }
             }
         }
         // Still talking after the peer's RST: data or a FIN. (A RST answering is fine; a SYN
@@ -678,25 +685,28 @@ impl Connection {
                     me.syn.record(seg);
                 }
                 me.advance_snd_nxt(syn_end);
-            } else if synack {
-                match &mut me.other_synack {
-                    Some(o) if o.isn == seg.seq => {
-                        o.sent += 1;
-                        o.last_ts = seg.ts;
-                    }
-                    o => {
-                        me.synack_isns = me.synack_isns.saturating_add(1);
-                        *o = Some(OtherSynAck {
-                            isn: seg.seq,
-                            sent: 1,
-                            first_frame: seg.frame,
-                            first_ts: seg.ts,
-                            last_ts: seg.ts,
-                        });
-                    }
-                }
             }
             me.window = seg.window;
+        }
+        if synack && !self.side(d).isn.is_some_and(|isn| isn == seg.seq) {
+            match &mut self.other_synack {
+                Some(o) if o.by == d && o.isn == seg.seq => {
+                    o.sent += 1;
+                    o.last_ts = seg.ts;
+                }
+                o => {
+                    let me = &mut self.sides[d.idx()];
+                    me.synack_isns = me.synack_isns.saturating_add(1);
+                    *o = Some(Box::new(OtherSynAck {
+                        by: d,
+                        isn: seg.seq,
+                        sent: 1,
+                        first_frame: seg.frame,
+                        first_ts: seg.ts,
+                        last_ts: seg.ts,
+                    }));
+                }
+            }
         }
         if synack {
             self.side_mut(d).last_ack = Some(seg.ack);
@@ -776,7 +786,7 @@ impl Connection {
             {
                 self.side_mut(d).pending_fin = None;
             }
-            if self.side(peer).other_synack.is_some() {
+            if self.other_synack.as_ref().is_some_and(|o| o.by == peer) {
                 self.take_acknowledged_synack(peer, seg.ack);
             }
             let p = self.side(peer);
@@ -865,12 +875,12 @@ impl Connection {
         self.ignored_acks = self.ignored_acks.saturating_add(1);
         self.side_mut(d).deaf = true;
         if let Some(ack_frame) = self.final_ack_frame {
-            self.overflow.get_or_insert(Overflow {
+            self.overflow.get_or_insert(Box::new(Overflow {
                 ack_frame,
                 frame: seg.frame,
                 ts: seg.ts,
                 by_rst: false,
-            });
+            }));
         }
         false
     }
@@ -879,14 +889,15 @@ impl Connection {
     /// first: that one is the handshake's, and its sends are the retransmission count and the
     /// timings (the SYN→SYN-ACK time runs to its first send).
     fn take_acknowledged_synack(&mut self, d: Dir, ack: SeqNum) {
-        let me = self.side(d);
-        let Some(o) = me.other_synack else { return };
-        if ack != o.isn + 1 || me.isn.is_some_and(|isn| ack == isn + 1) {
+        let Some(o) = self.other_synack.as_deref().copied() else {
+            return;
+        };
+        if ack != o.isn + 1 || self.side(d).isn.is_some_and(|isn| ack == isn + 1) {
             return;
         }
+        self.other_synack = None;
         let syn_last = self.side(d.other()).syn.last_ts;
         let me = self.side_mut(d);
-        me.other_synack = None;
         me.isn = Some(o.isn);
         me.snd_nxt = Some(o.isn + 1);
         me.synack = Attempt {
@@ -918,7 +929,6 @@ impl Connection {
         if !in_window {
             return;
         }
-        self.icmp_errors = self.icmp_errors.saturating_add(1);
         let quotes_syn = if error.flags_quoted {
             seg.flags.syn() && !seg.flags.ack()
         } else {
@@ -1082,12 +1092,12 @@ impl Connection {
             && self.final_ack_frame.is_some()
             && matches!(self.prev, Some((pd, Some(ack), 0)) if pd == peer && ack == seg.seq);
         if answers_final_ack {
-            self.overflow.get_or_insert(Overflow {
+            self.overflow.get_or_insert(Box::new(Overflow {
                 ack_frame: self.final_ack_frame.unwrap_or_default(),
                 frame: seg.frame,
                 ts: seg.ts,
                 by_rst: true,
-            });
+            }));
         }
         let state = if (no_tcb && place == RstPlace::Exact) || refused_unknown {
             State::Closed
@@ -1114,8 +1124,14 @@ impl Connection {
             RstPlace::InWindow => {
                 // RFC 5961 §3.2: in the window but not exactly at RCV.NXT, the receiver sends a
                 // challenge ACK and changes nothing.
-                self.rst_challenged += 1;
-                self.first_challenged_rst.get_or_insert(info);
+                let c = self.challenged.get_or_insert_with(|| {
+                    Box::new(Challenged {
+                        count: 0,
+                        first: info,
+                        ack_frame: None,
+                    })
+                });
+                c.count += 1;
                 self.awaiting_challenge_ack = Some(peer);
                 return;
             }

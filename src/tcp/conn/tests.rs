@@ -222,7 +222,7 @@ mod syn_received {
             .s(SYN | ACK, S_ISN, C_ISN + 1, 0);
         t.states(State::Established, State::SynReceived);
         assert_eq!(t.conn().side(Dir::Resp).synack.retransmits(), 1);
-        let ov = t.conn().overflow.expect("overflow");
+        let ov = t.conn().overflow.as_deref().copied().expect("overflow");
         assert_eq!((ov.ack_frame, ov.frame, ov.by_rst), (3, 4, false));
         // The client's answer to it is ignored too: the accept queue is still full.
         t.c(ACK, C_ISN + 1, S_ISN + 1, 0)
@@ -252,7 +252,7 @@ mod syn_received {
         let mut t = conn_in_syn_received();
         t.c(ACK, C_ISN + 1, S_ISN + 1, 0).s(RST, S_ISN + 1, 0, 0);
         let c = t.conn();
-        let ov = c.overflow.expect("overflow");
+        let ov = c.overflow.as_deref().copied().expect("overflow");
         assert!(ov.by_rst);
         let r = c.rst.unwrap();
         assert_eq!((r.by, r.state), (Dir::Resp, State::SynReceived));
@@ -585,7 +585,8 @@ mod reset {
         let c = t.conn();
         assert_eq!(c.rst.unwrap().kind, RstKind::Challenged);
         assert!(c.accepted_rst.is_none());
-        assert_eq!((c.rst_challenged, c.challenge_ack_frame), (1, Some(8)));
+        let ch = c.challenged.as_deref().expect("challenged");
+        assert_eq!((ch.count, ch.ack_frame), (1, Some(8)));
         t.c(FIN | ACK, C_NXT, S_NXT, 0)
             .s(FIN | ACK, S_NXT, C_NXT + 1, 0)
             .c(ACK, C_NXT + 1, S_NXT + 1, 0);
