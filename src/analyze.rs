@@ -329,6 +329,8 @@ struct Source {
     pending: Vec<Option<(bool, Decoded)>>,
     /// The frame being handed out.
     cur: Decoded,
+    /// Its duplicate-table fingerprint, when it is a segment (its slot is being prefetched).
+    cur_fp: u64,
     frames: u64,
     progress: Option<indicatif::ProgressBar>,
     clock: clock::Clock,
@@ -357,6 +359,7 @@ impl Source {
             heads: BinaryHeap::new(),
             pending: (0..n).map(|_| None).collect(),
             cur: Decoded::NotTcp(NotTcp::NotIp),
+            cur_fp: 0,
             frames: 0,
             progress: None,
             clock: clock::Clock::default(),
@@ -414,8 +417,13 @@ impl Source {
             (i, (ts, invalid))
         };
         self.frames += 1;
-        if let Decoded::Tcp(seg) | Decoded::NotTcp(NotTcp::IcmpQuote(seg)) = &mut self.cur {
-            seg.frame = self.frames;
+        match &mut self.cur {
+            Decoded::Tcp(seg) => {
+                seg.frame = self.frames;
+                self.cur_fp = self.dups.prefetch(seg);
+            }
+            Decoded::NotTcp(NotTcp::IcmpQuote(seg)) => seg.frame = self.frames,
+            _ => {}
         }
         if self.frames % 65_536 == 0 {
             if let Some(p) = &self.progress {
@@ -433,6 +441,9 @@ impl Source {
         let (i, (ts, invalid)) = match self.held.take() {
             Some((i, stamp, d)) => {
                 self.cur = d;
+                if let Decoded::Tcp(seg) = &self.cur {
+                    self.cur_fp = self.dups.prefetch(seg);
+                }
                 (i, stamp)
             }
             None => self.next_raw()?,
@@ -462,7 +473,8 @@ impl Source {
         match &mut self.cur {
             Decoded::Tcp(seg) => {
                 seg.ts = t;
-                if !seg.behind_clock && self.dups.is_copy(seg, self.clock.now().unwrap_or(t)) {
+                let now = self.clock.now().unwrap_or(t);
+                if !seg.behind_clock && self.dups.is_copy_fp(seg, self.cur_fp, now) {
                     seg.duplicate = true;
                     input.stats.duplicates += 1;
                 }

@@ -70,11 +70,29 @@ impl Duplicates {
     /// than [`WINDOW`] past that segment: a file holding the same trace twice repeats every
     /// frame with its timestamp, but long after, and those are another incarnation's segments
     /// (see `analyze::clock`), not copies. If not a copy, it is remembered.
+    #[cfg(test)]
     pub fn is_copy(&mut self, seg: &TcpSegment, now: Timestamp) -> bool {
+        self.is_copy_fp(seg, fingerprint(seg), now)
+    }
+
+    /// Starts bringing the slot of `seg` into the cache, and returns its fingerprint for
+    /// [`Duplicates::is_copy_fp`]: the table is small, but the connection table around it
+    /// pushes it out, and waiting for the slot was most of the check's cost.
+    #[inline]
+    pub fn prefetch(&self, seg: &TcpSegment) -> u64 {
+        let fp = fingerprint(seg);
+        if let Some(slot) = self.slots.get((fp as usize) & (SLOTS - 1)) {
+            crate::flow::prefetch_addr(slot as *const u64 as usize, 8);
+        }
+        fp
+    }
+
+    /// [`Duplicates::is_copy`] with the fingerprint already computed.
+    #[inline]
+    pub fn is_copy_fp(&mut self, seg: &TcpSegment, fp: u64, now: Timestamp) -> bool {
         if seg.flags.rst() {
             return false;
         }
-        let fp = fingerprint(seg);
         let Some(slot) = self.slots.get_mut((fp as usize) & (SLOTS - 1)) else {
             return false;
         };

@@ -328,7 +328,7 @@ impl Tracker {
             self.books.timers.pop();
             // The next timer's connection has long left the cache; it fires a few segments on.
             if let Some(next) = self.books.timers.peek() {
-                prefetch_addr(next.addr);
+                prefetch_addr(next.addr, std::mem::size_of::<Connection>());
             }
             let Some(conn) = self.table.get_mut(&t.key) else {
                 continue;
@@ -506,24 +506,27 @@ fn supersede(mut old: Box<Connection>, now: Timestamp, sink: &mut impl ConnSink)
 /// the architecture has no such instruction).
 #[inline]
 pub(crate) fn prefetch(conn: &Connection) {
-    prefetch_addr(conn as *const Connection as usize);
+    prefetch_addr(
+        conn as *const Connection as usize,
+        std::mem::size_of::<Connection>(),
+    );
 }
 
-/// [`prefetch`] by address: the connection that lived there may be gone (a hint about memory
-/// that is no longer the connection's only wastes a little cache).
+/// [`prefetch`] by address, for `len` bytes: the connection that lived there may be gone (a
+/// hint about memory that is no longer the connection's only wastes a little cache).
 #[inline]
-fn prefetch_addr(addr: usize) {
+pub(crate) fn prefetch_addr(addr: usize, len: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        for line in (0..std::mem::size_of::<Connection>()).step_by(64) {
+        for line in (0..len).step_by(64) {
             // SAFETY: prefetching is a hint: it reads nothing, cannot fault whatever the
             // address, and changes nothing a program can observe but timing.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(addr.wrapping_add(line) as *const i8) };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = addr;
+    let _ = (addr, len);
 }
 
 /// When an unfinished connection goes idle: `idle` after its last segment. None once finished
