@@ -459,9 +459,9 @@ impl Source {
             }
             clock::Verdict::Ahead => {
                 // Rare: read the next frame to judge this one, and hold it.
-                let this = self.cur;
+                let (this, fp) = (self.cur, self.cur_fp);
                 self.held = self.next_raw().map(|(j, stamp)| (j, stamp, self.cur));
-                self.cur = this;
+                (self.cur, self.cur_fp) = (this, fp);
                 let next = self.held.as_ref().map(|(_, stamp, _)| *stamp);
                 self.clock.settle_ahead(ts, next)
             }

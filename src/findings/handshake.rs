@@ -96,10 +96,12 @@ rules! {
     help: "check the sources of the SYNs; enable SYN cookies and rate-limit SYNs upstream";
 
     /// What it means: the server threw away a handshake the client completed. The capture shows
-    /// the client's final ACK, and then the server either kept retransmitting its SYN-ACK as
-    /// if that ACK never came, or answered it with a RST. Linux does exactly this when the
-    /// listening socket's accept queue is full: the application does not call accept() fast
-    /// enough (tcp_abort_on_overflow=0 drops the ACK, =1 resets).
+    /// the client's final ACK, and then the server either retransmitted its SYN-ACK (more than
+    /// a round trip later) as if that ACK never came, or answered it with a RST. Linux does
+    /// this when the listening socket's accept queue is full, because the application does
+    /// not call accept() fast enough (tcp_abort_on_overflow=0 drops the ACK, =1 resets), and
+    /// also while a listener with TCP_DEFER_ACCEPT waits for the first data (Apache and
+    /// nginx can set it); until it accepts, the server stays in SYN-RECEIVED.
     ///
     /// Why it matters: the client believes it is connected and may send its request, which the
     /// server drops too; the client then waits for retransmissions (seconds) or gets a reset.
@@ -109,7 +111,8 @@ rules! {
     ///
     /// What to do: on the server, `nstat -az TcpExtListenOverflows TcpExtListenDrops` and
     /// `ss -ltn` (Recv-Q against Send-Q, the backlog); raise the listen() backlog and
-    /// net.core.somaxconn, and make the application accept faster.
+    /// net.core.somaxconn, and make the application accept faster. If the listener defers
+    /// accepting (TcpExtTCPDeferAcceptDrop counts), the clients connect without sending.
     ///
     /// RFC reference: RFC 9293 §3.10.7.4 (SYN-RECEIVED retransmits its SYN-ACK until it is
     /// acknowledged); Linux `tcp_abort_on_overflow` (ip-sysctl.rst).

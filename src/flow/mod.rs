@@ -236,26 +236,14 @@ impl Tracker {
     ) {
         self.advance(now, sink);
         let idle = self.books.cfg.idle_timeout;
-        if seg.icmp.is_some() {
-            // An ICMP error answers a segment of a connection it finds; it never starts one.
-            if let Some(conn) = self.table.get_mut(key) {
-                if idle_deadline(conn, idle).is_none_or(|d| d > now) {
-                    let before = [conn.sides[0].state, conn.sides[1].state];
-                    conn.clock = now;
-                    conn.on_icmp(seg);
-                    self.books.account(key, conn, before, now, sink);
-                    self.books.schedule_leave(key, conn);
-                }
-            }
-            return;
-        }
         match self.table.get_mut(key) {
-            // A copy of a frame already fed goes where the original went: it never opens a
-            // connection or ends one (a copied SYN is no port reuse).
+            // A copy of a frame already fed goes where the original went, and an ICMP error
+            // to the connection its quote names: neither opens a connection or ends one (a
+            // copied SYN is no port reuse).
             Some(conn)
                 if seg.duplicate
                     || (idle_deadline(conn, idle).is_none_or(|d| d > now)
-                        && !starts_new_connection(conn, seg)) =>
+                        && (seg.icmp.is_some() || !starts_new_connection(conn, seg))) =>
             {
                 let before = [conn.sides[0].state, conn.sides[1].state];
                 conn.clock = now;
@@ -263,6 +251,8 @@ impl Tracker {
                 self.books.account(key, conn, before, now, sink);
                 self.books.schedule_leave(key, conn);
             }
+            // An ICMP error for no live connection answers nothing synack follows.
+            _ if seg.icmp.is_some() => {}
             _ => {
                 let reused_time_wait = match self.table.remove(key) {
                     Some(old) => match idle_deadline(&old, idle) {

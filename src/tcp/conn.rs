@@ -601,8 +601,11 @@ impl Connection {
         self.clock.max(self.last_ts)
     }
 
-    /// Feeds one segment of this connection.
+    /// Feeds one segment of this connection (or an ICMP error quoting one: see `on_icmp`).
     pub fn on_segment(&mut self, seg: &TcpSegment) {
+        if seg.icmp.is_some() {
+            return self.on_icmp(seg);
+        }
         let d = self.dir_of(seg);
         self.zeek.on_segment(seg, d.idx());
         self.last_ts = self.last_ts.max(seg.ts);
@@ -917,7 +920,7 @@ impl Connection {
     /// Quoting the SYN of an attempt still opening, it answers it: a hard error ends the
     /// attempt, a soft one (network or host unreachable) is recorded while the SYN retries go
     /// on (RFC 1122 §4.2.3.9).
-    pub fn on_icmp(&mut self, seg: &TcpSegment) {
+    fn on_icmp(&mut self, seg: &TcpSegment) {
         let Some(error) = seg.icmp else { return };
         let d = self.dir_of(seg);
         let me = *self.side(d);
