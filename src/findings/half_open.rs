@@ -76,36 +76,58 @@ pub(super) fn check(c: &Connection, t: &Thresholds, out: &mut Vec<Hit>) {
     for d in [Dir::Orig, Dir::Resp] {
         let s = c.side(d);
         let peer = c.side(d.other());
-        // The peer's FIN acknowledged (so this side is known to have received it), then nothing.
-        if s.state == State::CloseWait && peer.fin_acked {
-            let since = s.state_since.unwrap_or(c.last_ts);
-            let stalled = end.since(since);
-            if stalled >= t.close_wait_min {
-                out.push(hit(
-                    &HO002,
-                    peer.fin_frame,
-                    peer.fin_ts,
-                    format!(
-                        "{} has not closed {} after {}'s FIN was acknowledged: left in CLOSE-WAIT",
-                        c.endpoint(d),
-                        secs(stalled),
-                        c.endpoint(d.other())
-                    ),
-                ));
+        // The peer's FIN acknowledged (so this side is known to have received it), then this
+        // side did not close: to the capture's end, or until a RST ended the connection.
+        let ended_by_rst = c
+            .accepted_rst
+            .filter(|_| s.state == State::Closed && s.fin_ts.is_none());
+        if let (Some(since), true) = (s.close_wait_since, peer.fin_acked) {
+            let until = match ended_by_rst {
+                Some(r) => Some((r.ts, Some(r))),
+                None => (s.state == State::CloseWait).then_some((end, None)),
+            };
+            if let Some((until, rst)) = until {
+                let stalled = until.since(since);
+                if stalled >= t.close_wait_min {
+                    let how = match rst {
+                        Some(r) => format!(
+                            ", until {}'s RST ended it (frame {})",
+                            c.endpoint(r.by),
+                            r.frame
+                        ),
+                        None => ": left in CLOSE-WAIT".to_string(),
+                    };
+                    out.push(hit(
+                        &HO002,
+                        peer.fin_frame,
+                        peer.fin_ts,
+                        format!(
+                            "{} stalled: it did not close for {} after {}'s FIN was acknowledged{how}",
+                            c.endpoint(d),
+                            secs(stalled),
+                            c.endpoint(d.other())
+                        ),
+                    ));
+                }
             }
         }
         let Some(fin_ts) = s.fin_ts else { continue };
         // Moot once the peer reset the connection.
         let peer_reset = c.accepted_rst.is_some_and(|r| r.by == d.other());
         let unacked_for = end.since(fin_ts);
+        // Only a FIN never acknowledged by capture end, its sender left waiting (FIN-WAIT-1,
+        // CLOSING, LAST-ACK); FINs re-sent and then acknowledged are counted, not flagged.
         // Unacknowledged is only known when the peer's segments are in the capture at all.
-        let never_acked =
-            !s.fin_acked && !peer_reset && peer.packets > 0 && unacked_for >= t.syn_timeout;
-        if s.fin_retransmits > 0 || never_acked {
-            let what = match (s.fin_retransmits, never_acked) {
-                (0, _) => format!("never acknowledged in {}", secs(unacked_for)),
-                (n, true) => format!("sent {} times and never acknowledged", n + 1),
-                (n, false) => format!("sent {} times", n + 1),
+        let waiting = matches!(s.state, State::FinWait1 | State::Closing | State::LastAck);
+        let never_acked = !s.fin_acked
+            && waiting
+            && !peer_reset
+            && peer.packets > 0
+            && unacked_for >= t.syn_timeout;
+        if never_acked {
+            let what = match s.fin_retransmits {
+                0 => format!("never acknowledged in {}", secs(unacked_for)),
+                n => format!("sent {} times and never acknowledged", n + 1),
             };
             out.push(hit(
                 &HO003,

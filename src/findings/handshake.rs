@@ -128,15 +128,21 @@ pub fn is_half_open(c: &Connection) -> bool {
     (o.syn.sent > 0 && r.packets == 0 && c.icmp.is_none()) || r.state == State::SynReceived
 }
 
+/// The SYN's retransmission intervals, ending with `…` when there were more than are kept.
 fn interval_list(c: &Connection) -> String {
-    let iv: Vec<String> = c.side(Dir::Orig).syn.intervals().map(secs).collect();
+    let syn = c.side(Dir::Orig).syn;
+    let mut iv: Vec<String> = syn.intervals().map(secs).collect();
+    if syn.retransmits() as usize > iv.len() {
+        iv.push("…".into());
+    }
     iv.join(", ")
 }
 
 pub(super) fn check(c: &Connection, t: &Thresholds, out: &mut Vec<Hit>) {
     let (o, r) = (c.side(Dir::Orig), c.side(Dir::Resp));
-    // SYNs re-sent after an ICMP error answered them were not lost: RS006 tells that story.
-    if o.syn.retransmits() > 0 && c.icmp.is_none() {
+    // Only SYNs re-sent while the previous one had no answer were lost: one re-sent after a RST
+    // or an ICMP error answered it is a client retrying a refusal (RS001, RS006).
+    if c.syn_retries_unanswered > 0 {
         out.push(hit(
             &HS001,
             o.syn.first_frame,

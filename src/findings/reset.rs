@@ -132,7 +132,14 @@ pub(super) fn check(c: &Connection, out: &mut Vec<Hit>) {
                 &RS001,
                 Some(r.frame),
                 Some(r.ts),
-                format!("{by} refused the connection from {to}: a RST answered the SYN"),
+                if c.refusals > 1 {
+                    format!(
+                        "{by} refused the connection from {to} {} times: a RST answered each SYN (the client retried the same SYN after each refusal)",
+                        c.refusals
+                    )
+                } else {
+                    format!("{by} refused the connection from {to}: a RST answered the SYN")
+                },
             )),
             // A RST from an endpoint that lost its state is HO001, not a deliberate abort.
             RstKind::Abort if r.state.is_synchronized() && !c.lost_state_rst => {

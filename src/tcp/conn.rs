@@ -229,6 +229,8 @@ pub struct Side {
     pub fin_retransmits: u32,
     /// When it entered TIME-WAIT (restarted by a retransmitted FIN, RFC 9293 §3.10.7.4).
     pub time_wait_since: Option<Timestamp>,
+    /// When it entered CLOSE-WAIT (the peer's FIN arrived and it has not closed yet).
+    pub close_wait_since: Option<Timestamp>,
     pub packets: u64,
     pub ip_bytes: u64,
     pub payload_bytes: u64,
@@ -295,6 +297,7 @@ impl Side {
             fin_acked: false,
             fin_retransmits: 0,
             time_wait_since: None,
+            close_wait_since: None,
             packets: 0,
             ip_bytes: 0,
             payload_bytes: 0,
@@ -397,6 +400,13 @@ pub struct Connection {
     /// sequence number taken from the ACK of the data it answers): the peer had lost the
     /// connection (§3.5.1 half-open).
     pub lost_state_rst: bool,
+    /// RSTs that answered the originator's SYN (the SYN retried after each: Windows does twice).
+    pub refusals: u32,
+    /// SYNs re-sent while the previous one had no answer (no SYN-ACK, RST or ICMP error between
+    /// them): the lost ones HS001 is about.
+    pub syn_retries_unanswered: u32,
+    /// Something answered the originator's latest SYN.
+    syn_answered: bool,
     /// The frame of the originator's ACK that completed the handshake (first ACK of the
     /// SYN-ACK).
     pub final_ack_frame: Option<u64>,
@@ -473,6 +483,9 @@ impl Connection {
             awaiting_challenge_ack: None,
             other_synack: None,
             lost_state_rst: false,
+            refusals: 0,
+            syn_retries_unanswered: 0,
+            syn_answered: false,
             final_ack_frame: None,
             unanswered_ack: None,
             ignored_acks: 0,
@@ -563,6 +576,9 @@ impl Connection {
         self.established |= to == State::Established;
         if to == State::TimeWait {
             side.time_wait_since = Some(ts.max(self.clock));
+        }
+        if to == State::CloseWait {
+            side.close_wait_since.get_or_insert(ts);
         }
         if let Some(log) = &mut self.transitions {
             log.push(Transition {
@@ -666,7 +682,7 @@ impl Connection {
         let peer = d.other();
         let syn_end = seg.seq + 1 + seg.payload_len;
         let synack = seg.flags.ack();
-        {
+        let same_isn = {
             let me = self.side_mut(d);
             let same_isn = match me.isn {
                 None => {
@@ -690,8 +706,17 @@ impl Connection {
                 me.advance_snd_nxt(syn_end);
             }
             me.window = seg.window;
+            same_isn
+        };
+        // A SYN re-sent while nothing answered the previous one was lost (HS001); one re-sent
+        // after a RST or an ICMP error answered it is a client retrying a refusal.
+        if !synack && same_isn && d == Dir::Orig {
+            if self.side(d).syn.sent > 1 && !self.syn_answered {
+                self.syn_retries_unanswered += 1;
+            }
+            self.syn_answered = false;
         }
-        if synack && !self.side(d).isn.is_some_and(|isn| isn == seg.seq) {
+        if synack && !same_isn {
             match &mut self.other_synack {
                 Some(o) if o.by == d && o.isn == seg.seq => {
                     o.sent += 1;
@@ -747,6 +772,9 @@ impl Connection {
                 p.isn.is_none() || p.acked_syn_by(seg.ack)
             };
             if acks {
+                if peer == Dir::Orig {
+                    self.syn_answered = true;
+                }
                 let before = self.side(peer).state;
                 let transitions_before = self.transitions.as_ref().map_or(0, Vec::len);
                 self.apply(peer, Event::RcvdSynAck, seg);
@@ -941,6 +969,7 @@ impl Connection {
         if !(quotes_syn && opening && d == Dir::Orig) {
             return;
         }
+        self.syn_answered = true;
         let answer = IcmpAnswer {
             frame: seg.frame,
             ts: seg.ts,
@@ -1007,6 +1036,9 @@ impl Connection {
                 side.pending_fin = None;
                 side.state = p.before;
                 side.inferred = p.inferred_before;
+                if p.before != State::CloseWait {
+                    side.close_wait_since = None;
+                }
                 if let Some(log) = &mut self.transitions {
                     log.truncate(p.transitions_before);
                 }
@@ -1026,6 +1058,9 @@ impl Connection {
         side.pending_fin = None;
         side.state = p.before;
         side.inferred = p.inferred_before;
+        if p.before != State::CloseWait {
+            side.close_wait_since = None;
+        }
         if let Some(log) = &mut self.transitions {
             log.truncate(p.transitions_before);
         }
@@ -1139,6 +1174,10 @@ impl Connection {
                 return;
             }
             RstPlace::Exact => {}
+        }
+        if kind == RstKind::Refused {
+            self.refusals += 1;
+            self.syn_answered = true;
         }
         if self.accepted_rst.is_none() {
             self.accepted_rst = Some(info);
