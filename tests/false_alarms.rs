@@ -80,3 +80,26 @@ fn vlan_collisions_copies_are_no_retransmissions() {
     };
     assert!(f.is_empty(), "{f:#?}");
 }
+
+#[test]
+fn synscan_is_a_port_scan_not_a_syn_flood() {
+    // One source, 1000 ports of one host, 1994 SYNs in 10 s: SC001, and no HS005.
+    let Some(dir) = common::corpus_dir() else {
+        println!("skipped: ../shared/corpus not found");
+        return;
+    };
+    let name = "chrissanders-packets/synscan.pcapng";
+    let (res, conns) = synack::analyze::connections(&dir.join(name), TcpConfig::default()).unwrap();
+    let checker = Checker::new(RuleConfig::default());
+    let mut attempts = synack::findings::Attempts::default();
+    for c in &conns {
+        if let Some(a) = checker.connection(c).1 {
+            attempts.add(a);
+        }
+    }
+    let f = checker.capture_done(&res, attempts);
+    assert_eq!(count(&f, "HS005"), 0, "{f:#?}");
+    let sc: Vec<&Finding> = f.iter().filter(|x| x.code == "SC001").collect();
+    assert_eq!(sc.len(), 1, "{f:#?}");
+    assert!(sc[0].message.contains("1000 ports"), "{}", sc[0].message);
+}

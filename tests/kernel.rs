@@ -539,3 +539,22 @@ fn one_connection_captured_on_two_links_is_one_segment_and_a_copy_each() {
     );
     assert!(codes(c).is_empty(), "{:?}", codes(c));
 }
+
+#[test]
+fn a_spoofed_syn_flood_leaves_the_server_half_open_and_its_sources_inferred() {
+    // 200 SYNs from 40 spoofed addresses: the server answers each (ss: 200 SYN-RECV); the
+    // sources, which own no socket anywhere, are ESTABLISHED only by inference.
+    let (_, c) = run("syn-flood");
+    assert_eq!(c.len(), 200);
+    for x in &c {
+        let server = kernel_state("syn-flood", "server", x.resp, x.orig);
+        assert_eq!(server, Some(State::SynReceived), "{}", x.orig);
+        assert_eq!(x.side(Dir::Resp).state, State::SynReceived);
+        assert_eq!(x.side(Dir::Orig).state, State::Established);
+        assert!(
+            x.side(Dir::Orig).inferred,
+            "{}: ESTABLISHED? at most",
+            x.orig
+        );
+    }
+}

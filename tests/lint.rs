@@ -60,7 +60,8 @@ const FIRES_ON: &[(&str, &str, &[&str])] = &[
     ("HS002", "kernel/final-ack-dropped.pcap", &[]),
     ("HS003", "kernel/syn-blackhole.pcap", &[]),
     ("HS004", "kernel/final-ack-dropped.pcap", &[]),
-    ("HS005", "corpus:chrissanders-packets/synscan.pcapng", &[]),
+    ("HS005", "kernel/syn-flood.pcap", &[]),
+    ("SC001", "corpus:chrissanders-packets/synscan.pcapng", &[]),
     ("HS006", "kernel/defer-accept.pcap", &[]),
     ("RS001", "kernel/refused.pcap", &[]),
     ("RS002", "kernel/abort-by-client.pcap", &[]),
@@ -230,7 +231,7 @@ fn sarif_validates_against_the_2_1_0_schema() {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let run = &doc["runs"][0];
-    assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 27);
+    assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 28);
     assert!(run["results"].as_array().unwrap().len() >= 6);
     // The validator does check: a result with a level SARIF does not know is refused.
     let mut broken = doc.clone();
@@ -412,7 +413,7 @@ fn explain_and_rules() {
         .unwrap();
     let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
     let rules = rules.as_array().unwrap();
-    assert_eq!(rules.len(), 27);
+    assert_eq!(rules.len(), 28);
     assert_eq!(rules[0]["code"], "HS001");
     assert_eq!(rules[4]["severity"], "error");
     synack().arg("rules").assert().success().stdout(

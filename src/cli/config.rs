@@ -144,6 +144,12 @@ fn rule_config(a: &RuleArgs) -> anyhow::Result<RuleConfig> {
     if let Some(v) = a.syn_flood_window {
         t.syn_flood_window = v;
     }
+    if let Some(v) = a.syn_flood_sources {
+        t.syn_flood_sources = v;
+    }
+    if let Some(v) = a.scan_min_ports {
+        t.scan_min_ports = v;
+    }
     if let Some(v) = a.close_wait_min {
         t.close_wait_min = v;
     }

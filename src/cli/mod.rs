@@ -7,7 +7,9 @@ pub use config::{parse_duration, ConnFilter, LintConfig, ReportConfig, RunConfig
 
 use crate::analyze::{analyze_merged, CaptureResult, Options, DEFAULT_MAX_CONNECTIONS};
 use crate::capture::CaptureReader;
-use crate::findings::{self, all_rules, Checker, Counts, Finding, HalfOpen, Severity, Verdict};
+use crate::findings::{
+    self, all_rules, Attempts, Checker, Counts, Finding, Severity, SynAttempt, Verdict,
+};
 use crate::report::summary::Tally;
 use crate::report::{
     ConnReport, CsvEmitter, Emitter, GithubEmitter, HumanEmitter, JsonEmitter, JsonlEmitter,
@@ -15,11 +17,9 @@ use crate::report::{
     ZeekEmitter,
 };
 use crate::tcp::{Connection, TcpConfig};
-use crate::time::Timestamp;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use comfy_table::{presets, ContentArrangement, Table};
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::net::IpAddr;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -90,13 +90,22 @@ pub struct RuleArgs {
     #[arg(long, value_name = "N")]
     pub time_wait_max: Option<u64>,
 
-    /// HS005 fires at this many half-open connections to one server... [default: 100]
+    /// HS005 fires at this many half-open or unanswered attempts to one server port, or to one
+    /// server from --syn-flood-sources sources... [default: 100]
     #[arg(long, value_name = "N")]
     pub syn_flood_min: Option<u64>,
 
-    /// ...within this window [default: 10s]
+    /// ...within this window (SC001's window too) [default: 10s]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub syn_flood_window: Option<Duration>,
+
+    /// HS005 on a whole server needs this many source addresses [default: 10]
+    #[arg(long, value_name = "N")]
+    pub syn_flood_sources: Option<u64>,
+
+    /// SC001 fires when one source's failed attempts reach this many ports of one host [default: 20]
+    #[arg(long, value_name = "N")]
+    pub scan_min_ports: Option<u64>,
 
     /// HO002 fires after this long in CLOSE-WAIT [default: 5s]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -306,8 +315,8 @@ struct Prepared {
     rendered: Option<(usize, usize, usize)>,
     /// `lint`: the findings.
     findings: Vec<Finding>,
-    /// The connection was half-open: its server and first SYN (HS005 counts them).
-    half_open: Option<(IpAddr, Timestamp)>,
+    /// The connection's failed attempt, if it was one (HS005 and SC001 judge them).
+    attempt: Option<SynAttempt>,
 }
 
 /// How a command turns connections into [`Prepared`]: `report` builds records, filtered, and
@@ -321,10 +330,10 @@ struct Keep {
 impl Keep {
     fn prepare(&self, checker: &Checker, conn: &Connection, bytes: &mut Vec<u8>) -> Prepared {
         let Some(filter) = &self.records else {
-            let (findings, half_open) = checker.connection(conn);
+            let (findings, attempt) = checker.connection(conn);
             return Prepared {
                 findings,
-                half_open,
+                attempt,
                 ..Prepared::default()
             };
         };
@@ -332,7 +341,7 @@ impl Keep {
         if !filter.matches(&rec) {
             return Prepared::default();
         }
-        let (findings, half_open) = checker.connection(conn);
+        let (findings, attempt) = checker.connection(conn);
         rec.findings = findings;
         let tally = Some(Tally::of(&rec));
         if let Some(render) = &self.render {
@@ -342,7 +351,7 @@ impl Keep {
                     return Prepared {
                         tally,
                         rendered: Some((start, start + now, bytes.len())),
-                        half_open,
+                        attempt,
                         ..Prepared::default()
                     }
                 }
@@ -353,7 +362,7 @@ impl Keep {
         Prepared {
             tally,
             rec: Some(rec),
-            half_open,
+            attempt,
             ..Prepared::default()
         }
     }
@@ -427,11 +436,11 @@ fn read_captures(
         }
         let rules: &Checker = checker;
         let prepare = |c: Box<Connection>, bytes: &mut Vec<u8>| keep.prepare(rules, &c, bytes);
-        let mut half_open = HalfOpen::default();
+        let mut attempts = Attempts::default();
         let mut write_error: Option<io::Error> = None;
         let result = analyze_merged(readers, opts, &prepare, |p: Prepared, bytes: &[u8]| {
-            if let Some((server, first_syn)) = p.half_open {
-                half_open.add(server, first_syn);
+            if let Some(a) = p.attempt {
+                attempts.add(a);
             }
             match h.connection(p, bytes) {
                 Ok(()) => ControlFlow::Continue(()),
@@ -464,7 +473,7 @@ fn read_captures(
                 damaged = true;
             }
         }
-        let capture_findings = checker.capture_done(&result, half_open);
+        let capture_findings = checker.capture_done(&result, attempts);
         h.capture(&result, capture_findings, damaged)?;
     }
     Ok(status)

@@ -16,8 +16,13 @@ pub struct Thresholds {
     pub time_wait_max: u64,
     /// HS005: at least this many half-open connections to one server...
     pub syn_flood_min: u64,
-    /// ...within this window.
+    /// ...within this window (to one address and port, or to one address from at least
+    /// `syn_flood_sources` sources); also SC001's window.
     pub syn_flood_window: Duration,
+    /// HS005: a flood on a whole host needs this many source addresses.
+    pub syn_flood_sources: u64,
+    /// SC001: one source's failed attempts on at least this many ports of one host.
+    pub scan_min_ports: u64,
     /// HO002: CLOSE-WAIT for at least this long.
     pub close_wait_min: Duration,
     /// HS003: a SYN unanswered this long after its last retransmission is unanswered.
@@ -34,6 +39,8 @@ impl Default for Thresholds {
             time_wait_max: 1000,
             syn_flood_min: 100,
             syn_flood_window: Duration::from_secs(10),
+            syn_flood_sources: 10,
+            scan_min_ports: 20,
             close_wait_min: Duration::from_secs(5),
             syn_timeout: Duration::from_secs(3),
             time_wait: Duration::from_secs(60),
@@ -121,6 +128,12 @@ impl RuleConfig {
         if let Some(DurationValue(v)) = file.syn_flood_window {
             t.syn_flood_window = v;
         }
+        if let Some(v) = file.syn_flood_sources {
+            t.syn_flood_sources = v;
+        }
+        if let Some(v) = file.scan_min_ports {
+            t.scan_min_ports = v;
+        }
         if let Some(DurationValue(v)) = file.close_wait_min {
             t.close_wait_min = v;
         }
@@ -185,6 +198,8 @@ struct FileConfig {
     time_wait_max: Option<u64>,
     syn_flood_min: Option<u64>,
     syn_flood_window: Option<DurationValue>,
+    syn_flood_sources: Option<u64>,
+    scan_min_ports: Option<u64>,
     close_wait_min: Option<DurationValue>,
     syn_timeout: Option<DurationValue>,
     time_wait: Option<DurationValue>,

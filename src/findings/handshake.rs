@@ -4,7 +4,6 @@
 use super::{hit, rules, secs, Hit, Thresholds};
 use crate::tcp::{Connection, Dir, State};
 use crate::time::Timestamp;
-use std::net::IpAddr;
 
 rules! {
     /// What it means: the originator sent its SYN more than once with the same ISN: the first
@@ -79,8 +78,11 @@ rules! {
     summary: "a SYN-ACK was sent but the final ACK never came: the server is left in SYN-RECEIVED",
     help: "look for the lost final ACK on the path to the server (firewall, NAT, asymmetric routing); many at once suggest a SYN flood";
 
-    /// What it means: at least `syn_flood_min` (100) connections to one server began within
-    /// `syn_flood_window` (10 s) and never completed their handshake.
+    /// What it means: at least `syn_flood_min` (100) connection attempts to one server port
+    /// began within `syn_flood_window` (10 s) and never completed their handshake (the server
+    /// was left half-open, or never answered), or as many to one server from at least
+    /// `syn_flood_sources` (10) source addresses. One source sweeping many ports is a port
+    /// scan (SC001), not a flood.
     ///
     /// Why it matters: half-open connections take slots in the server's SYN backlog
     /// (net.ipv4.tcp_max_syn_backlog); when it is full, legitimate clients are dropped (or served
@@ -92,7 +94,7 @@ rules! {
     ///
     /// RFC reference: RFC 4987 (TCP SYN flooding attacks and common mitigations).
     HS005 = "HS005", "syn-flood", Error,
-    summary: "at least syn_flood_min (100) half-open connections to one server within syn_flood_window (10 s)",
+    summary: "at least syn_flood_min (100) half-open or unanswered attempts within syn_flood_window (10 s) to one server address and port, or to one server address from at least syn_flood_sources (10) source addresses",
     help: "check the sources of the SYNs; enable SYN cookies and rate-limit SYNs upstream";
 
     /// What it means: the server threw away a handshake the client completed. The capture shows
@@ -119,13 +121,6 @@ rules! {
     HS006 = "HS006", "accept-queue-overflow", Warning,
     summary: "the server ignored a captured final ACK (it kept retransmitting its SYN-ACK after it) or answered it with a RST: its accept queue was full",
     help: "on the server: nstat -az TcpExtListenOverflows, ss -ltn (Recv-Q vs backlog); raise the backlog and somaxconn, accept faster";
-}
-
-/// The handshake never completed: a SYN nobody answered (no SYN-ACK, RST or ICMP error), or a
-/// server left in SYN-RECEIVED.
-pub fn is_half_open(c: &Connection) -> bool {
-    let (o, r) = (c.side(Dir::Orig), c.side(Dir::Resp));
-    (o.syn.sent > 0 && r.packets == 0 && c.icmp.is_none()) || r.state == State::SynReceived
 }
 
 /// The SYN's retransmission intervals, ending with `…` when there were more than are kept.
@@ -257,35 +252,25 @@ pub(super) fn check(c: &Connection, t: &Thresholds, out: &mut Vec<Hit>) {
     }
 }
 
-/// HS005 for one server: the most half-open connections that began within one window.
-pub(super) fn syn_flood(server: IpAddr, times: &mut [Timestamp], t: &Thresholds) -> Option<Hit> {
-    if (times.len() as u64) < t.syn_flood_min {
-        return None;
-    }
-    times.sort_unstable();
-    let mut best = (0usize, 0usize);
-    let mut lo = 0;
-    for hi in 0..times.len() {
-        while times[hi].since(times[lo]) > t.syn_flood_window {
-            lo += 1;
-        }
-        if hi + 1 - lo > best.1 - best.0 {
-            best = (lo, hi + 1);
-        }
-    }
-    let n = (best.1 - best.0) as u64;
-    if n < t.syn_flood_min {
-        return None;
-    }
-    let start = times[best.0];
-    Some(hit(
+/// HS005's finding: `n` half-open or unanswered attempts to `target` (an address and port, or
+/// an address) from `sources` sources within the window starting at `start`; `total` in the
+/// capture.
+pub(super) fn flood_hit(
+    target: &str,
+    start: Timestamp,
+    n: usize,
+    sources: usize,
+    total: usize,
+    t: &Thresholds,
+) -> Hit {
+    hit(
         &HS005,
         None,
         Some(start),
         format!(
-            "{n} half-open connections to {server} within {} (from {start}); {} in the capture",
+            "{n} half-open or unanswered attempts to {target} within {} from {sources} source{} (from {start}); {total} in the capture",
             secs(t.syn_flood_window),
-            times.len()
+            if sources == 1 { "" } else { "s" }
         ),
-    ))
+    )
 }

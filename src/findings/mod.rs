@@ -11,10 +11,12 @@ mod config;
 mod half_open;
 mod handshake;
 mod reset;
+mod scan;
 mod time_wait;
 mod verdict;
 
 pub use config::{known_codes, parse_allow, parse_severity_override, RuleConfig, Thresholds};
+pub use scan::{Attempts, Failure, SynAttempt};
 pub use verdict::{Counts, RuleTally, Verdict};
 
 use crate::analyze::CaptureResult;
@@ -22,7 +24,6 @@ use crate::tcp::Connection;
 use crate::time::Timestamp;
 use serde::Serialize;
 use std::fmt;
-use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -116,6 +117,7 @@ pub(crate) use rules;
 pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
     handshake::RULES
         .iter()
+        .chain(scan::RULES)
         .chain(reset::RULES)
         .chain(half_open::RULES)
         .chain(time_wait::RULES)
@@ -197,17 +199,6 @@ pub struct Checker {
     capture: Arc<str>,
 }
 
-/// Per server, the times its half-open connections began: what HS005 (syn-flood) judges once
-/// the capture has been read. One entry per half-open connection, kept in the order they end.
-#[derive(Debug, Default)]
-pub struct HalfOpen(std::collections::HashMap<IpAddr, Vec<Timestamp>>);
-
-impl HalfOpen {
-    pub fn add(&mut self, server: IpAddr, first_syn: Timestamp) {
-        self.0.entry(server).or_default().push(first_syn);
-    }
-}
-
 impl Checker {
     pub fn new(cfg: RuleConfig) -> Self {
         Checker {
@@ -253,9 +244,9 @@ impl Checker {
         })
     }
 
-    /// The findings of a connection that has ended, and, when it was half-open, its server and
-    /// the time of its first SYN (for [`HalfOpen`]).
-    pub fn connection(&self, c: &Connection) -> (Vec<Finding>, Option<(IpAddr, Timestamp)>) {
+    /// The findings of a connection that has ended, and, when it opened with a SYN and did not
+    /// get through, its attempt (for [`Attempts`]: HS005 and SC001 judge them all at the end).
+    pub fn connection(&self, c: &Connection) -> (Vec<Finding>, Option<SynAttempt>) {
         let mut hits = Vec::new();
         let t = &self.cfg.thresholds;
         handshake::check(c, t, &mut hits);
@@ -263,10 +254,7 @@ impl Checker {
         half_open::check(c, t, &mut hits);
         time_wait::check(c, &mut hits);
         capture::check_connection(c, &mut hits);
-        let half_open = handshake::is_half_open(c)
-            .then(|| c.side(crate::tcp::Dir::Orig).syn.first_ts)
-            .flatten()
-            .map(|t0| (c.resp.addr, t0));
+        let attempt = SynAttempt::of(c);
         let findings = hits
             .into_iter()
             .filter_map(|h| {
@@ -278,16 +266,15 @@ impl Checker {
                 )
             })
             .collect();
-        (findings, half_open)
+        (findings, attempt)
     }
 
     /// The findings only the whole capture shows.
-    pub fn capture_done(&self, r: &CaptureResult, half_open: HalfOpen) -> Vec<Finding> {
+    pub fn capture_done(&self, r: &CaptureResult, attempts: Attempts) -> Vec<Finding> {
         let mut out = Vec::new();
-        for (server, mut times) in half_open.0 {
-            if let Some(h) = handshake::syn_flood(server, &mut times, &self.cfg.thresholds) {
-                out.extend(self.finding(h, None, Some(server.to_string()), None));
-            }
+        for (h, server, source) in scan::check_capture(attempts, &self.cfg.thresholds) {
+            let source = source.map(|s| s.to_string());
+            out.extend(self.finding(h, source, Some(server.to_string()), None));
         }
         for (h, host) in time_wait::check_capture(r, &self.cfg.thresholds) {
             out.extend(self.finding(h, Some(host.to_string()), None, None));

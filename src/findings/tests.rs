@@ -11,6 +11,7 @@ const CONTRACT: &[(&str, &str, Severity)] = &[
     ("HS004", "handshake-incomplete", Severity::Warning),
     ("HS005", "syn-flood", Severity::Error),
     ("HS006", "accept-queue-overflow", Severity::Warning),
+    ("SC001", "port-scan", Severity::Warning),
     ("RS001", "connection-refused", Severity::Warning),
     ("RS002", "reset-by-originator", Severity::Warning),
     ("RS003", "reset-by-responder", Severity::Warning),

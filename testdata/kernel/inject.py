@@ -10,6 +10,9 @@ usage:
   inject.py syn IFACE SRC SPORT DST DPORT
       Sends one bare SYN from SRC:SPORT, as a SYN scanner does: no socket owns SPORT, so the
       kernel answers the SYN-ACK with a RST.
+  inject.py flood IFACE DST DPORT N SOURCES
+      A spoofed SYN flood: N SYNs to DST:DPORT from SOURCES addresses of 10.98.0.0/16 (no host
+      owns them), one every 5 ms.
 
 Every line it prints starts with "inject:".
 """
@@ -57,5 +60,16 @@ def syn(iface, src, sport, dst, dport):
     print(f"inject: bare SYN {src}:{sport} -> {dst}:{dport} sent", flush=True)
 
 
+def flood(iface, dst, dport, n, sources):
+    n, sources = int(n), int(sources)
+    pkts = [
+        IP(src=f"10.98.{1 + i % sources // 250}.{1 + i % sources % 250}", dst=dst)
+        / TCP(sport=20000 + i, dport=int(dport), flags="S", seq=1_000_000 + i * 7919)
+        for i in range(n)
+    ]
+    send(pkts, iface=iface, inter=0.005)
+    print(f"inject: {n} SYNs from {sources} spoofed sources to {dst}:{dport} sent", flush=True)
+
+
 if __name__ == "__main__":
-    {"rst": rst, "syn": syn}[sys.argv[1]](*sys.argv[2:])
+    {"rst": rst, "syn": syn, "flood": flood}[sys.argv[1]](*sys.argv[2:])

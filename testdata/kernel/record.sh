@@ -720,6 +720,24 @@ sc_scanner_rst() { # a SYN scanner: a bare SYN (scapy, no socket), the SYN-ACK, 
   finish
 }
 
+sc_syn_flood() { # 200 spoofed SYNs from 40 addresses of 10.98.0.0/16 (routed by the server
+  # towards the client's namespace, which does not forward: the SYN-ACKs are captured, then
+  # dropped); the server is left with 200 half-open connections and retransmits its SYN-ACKs
+  local name=syn-flood port=9032
+  begin "$name"
+  in_srv ip route add 10.98.0.0/16 via "$C4"
+  echo "synack-srv: ip route add 10.98.0.0/16 via $C4 (synack-cli does not forward)" >>"$WORK/scenario.log"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  sock server "$SRV" listen="$S4,$port,4096" hold
+  wait_for "$WORK/server.log" READY 5
+  in_cli "$SCAPY_PY" -u "$INJECT" flood "$VC" "$S4" "$port" 200 40 >>"$WORK/scenario.log"
+  sleep 2
+  in_srv ss -tan state syn-recv | wc -l | sed 's/^/synack-srv SYN-RECV lines (with header): /' >>"$WORK/scenario.log"
+  snap "$name"
+  capture_stop
+  finish
+}
+
 sc_tfo() { # TCP Fast Open: a first connection fetches the cookie, a second sends data in its SYN
   local name=tfo port=9029
   begin "$name"
@@ -855,7 +873,7 @@ ALL=(normal-close server-close-first refused syn-blackhole final-ack-dropped abo
   simultaneous-open last-ack fin-unacked peer-lost-state time-wait-excess snaplen-cut no-tcp
   fmt-pcap-usec fmt-pcap-nsec fmt-pcapng fmt-pcapng-multi fmt-sll fmt-sll2 fmt-mixed
   rst-challenged rst-out-of-window accept-overflow accept-overflow-rst defer-accept reject-icmp-port
-  reject-icmp-admin reject-tcp-reset scanner-rst tfo dup-two-interfaces)
+  reject-icmp-admin reject-tcp-reset scanner-rst syn-flood tfo dup-two-interfaces)
 # record.log sections, in this order (snaplen-cut also records snaplen-header-cut)
 LOG_ORDER=()
 for s in "${ALL[@]}"; do

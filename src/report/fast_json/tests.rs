@@ -1,6 +1,6 @@
 use super::*;
 use crate::analyze::{connections, Options};
-use crate::findings::{Checker, HalfOpen, RuleConfig};
+use crate::findings::{Attempts, Checker, RuleConfig};
 use crate::tcp::TcpConfig;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -53,13 +53,13 @@ fn connections_and_findings_are_byte_for_byte_serdes() {
             let Ok((result, conns)) = connections(&path, opts) else {
                 continue;
             };
-            let mut half_open = HalfOpen::default();
+            let mut attempts = Attempts::default();
             for c in &conns {
                 let mut rec = ConnReport::new(c, &name);
                 let (findings, h) = checker.connection(c);
                 rec.findings = findings;
-                if let Some((server, t)) = h {
-                    half_open.add(server, t);
+                if let Some(a) = h {
+                    attempts.add(a);
                 }
                 let mut ours = Vec::new();
                 connection(&mut ours, &rec, None).unwrap();
@@ -84,7 +84,7 @@ fn connections_and_findings_are_byte_for_byte_serdes() {
                 compared += 1;
             }
             // Capture-wide findings: no connection, no frame, one endpoint or none.
-            for f in checker.capture_done(&result, half_open) {
+            for f in checker.capture_done(&result, attempts) {
                 let mut ours = Vec::new();
                 finding(&mut ours, &f, None).unwrap();
                 assert_eq!(ours, serde_bytes(&f), "{}: {}", path.display(), f.code);
