@@ -129,6 +129,9 @@ fn best_window<T: Copy, K: Eq + std::hash::Hash>(
     best
 }
 
+/// When a source tried a port, and how it failed.
+type PortTry = (Timestamp, (u16, Failure));
+
 /// HS005 and SC001 over the whole capture: (hit, host it concerns, source when one).
 pub(super) fn check_capture(a: Attempts, t: &Thresholds) -> Vec<(Hit, IpAddr, Option<IpAddr>)> {
     let mut out = Vec::new();
@@ -136,7 +139,7 @@ pub(super) fn check_capture(a: Attempts, t: &Thresholds) -> Vec<(Hit, IpAddr, Op
     let mut by_port: HashMap<(IpAddr, u16), Vec<(Timestamp, IpAddr)>> = HashMap::new();
     let mut by_host: HashMap<IpAddr, Vec<(Timestamp, IpAddr)>> = HashMap::new();
     // SC001: per source and server, the ports.
-    let mut by_pair: HashMap<(IpAddr, IpAddr), Vec<(Timestamp, (u16, Failure))>> = HashMap::new();
+    let mut by_pair: HashMap<(IpAddr, IpAddr), Vec<PortTry>> = HashMap::new();
     for x in &a.0 {
         if x.floods() {
             by_port

@@ -1,5 +1,6 @@
 //! Rule table, configuration and verdict tests. Each rule firing on a real capture is tested in
 //! tests/lint.rs.
+use super::scan;
 use super::*;
 use std::time::Duration;
 
@@ -175,24 +176,95 @@ fn verdict_fails_only_beyond_the_allowed_count_at_or_above_fail_on() {
     assert!(Verdict::judge("x", &codes, &cfg, Severity::Info, false).failed());
 }
 
+fn attempt(source: &str, port: u16, secs: i64, failure: Failure) -> SynAttempt {
+    SynAttempt {
+        source: source.parse().unwrap(),
+        server: "10.0.0.2".parse().unwrap(),
+        port,
+        first_syn: Timestamp::from_parts(secs, 0),
+        failure,
+    }
+}
+
+fn judged(list: Vec<SynAttempt>, t: &Thresholds) -> Vec<(&'static str, String)> {
+    let mut a = Attempts::default();
+    for x in list {
+        a.add(x);
+    }
+    scan::check_capture(a, t)
+        .into_iter()
+        .map(|(h, _, _)| (h.rule.code, h.message))
+        .collect()
+}
+
 #[test]
-fn syn_flood_counts_the_busiest_window() {
+fn syn_flood_counts_the_busiest_window_per_port() {
     let t = Thresholds {
         syn_flood_min: 3,
         syn_flood_window: Duration::from_secs(10),
         ..Thresholds::default()
     };
-    let server: std::net::IpAddr = "10.0.0.2".parse().unwrap();
-    let at = |s: i64| Timestamp::from_parts(s, 0);
-    let mut spread = vec![at(0), at(20), at(40)];
-    assert!(handshake::syn_flood(server, &mut spread, &t).is_none());
-    let mut burst = vec![at(50), at(0), at(51), at(52), at(100)];
-    let h = handshake::syn_flood(server, &mut burst, &t).expect("3 within 10 s");
+    let spread = [0, 20, 40].map(|s| attempt("10.9.0.1", 80, s, Failure::HalfOpen));
+    assert!(judged(spread.to_vec(), &t).is_empty());
+    let burst = [50, 0, 51, 52, 100].map(|s| attempt("10.9.0.1", 80, s, Failure::Unanswered));
+    let found = judged(burst.to_vec(), &t);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "HS005");
     assert!(
-        h.message
-            .starts_with("3 half-open connections to 10.0.0.2 within 10 s"),
+        found[0].1.starts_with(
+            "3 half-open or unanswered attempts to 10.0.0.2:80 within 10 s from 1 source"
+        ),
         "{}",
-        h.message
+        found[0].1
     );
-    assert_eq!(h.ts, Some(at(50)));
+}
+
+#[test]
+fn one_source_on_many_ports_is_a_scan_and_many_sources_on_one_host_a_flood() {
+    let t = Thresholds {
+        syn_flood_min: 20,
+        syn_flood_sources: 5,
+        scan_min_ports: 20,
+        ..Thresholds::default()
+    };
+    // One source, 30 ports, a refusal or no answer each: a scan, no flood.
+    let scan: Vec<SynAttempt> = (0..30)
+        .map(|p| {
+            attempt(
+                "10.9.0.1",
+                1000 + p,
+                1,
+                if p % 2 == 0 {
+                    Failure::Refused
+                } else {
+                    Failure::Unanswered
+                },
+            )
+        })
+        .collect();
+    let found = judged(scan, &t);
+    assert_eq!(
+        found.iter().map(|f| f.0).collect::<Vec<_>>(),
+        ["SC001"],
+        "{found:?}"
+    );
+    // Six sources, six ports each, all left half-open: a flood on the host (no single port
+    // reaches 20), and no source scans 20 ports.
+    let flood: Vec<SynAttempt> = (0..36)
+        .map(|i| {
+            attempt(
+                &format!("10.9.1.{}", i / 6),
+                2000 + (i % 6) as u16,
+                1,
+                Failure::HalfOpen,
+            )
+        })
+        .collect();
+    let found = judged(flood, &t);
+    assert_eq!(
+        found.iter().map(|f| f.0).collect::<Vec<_>>(),
+        ["HS005"],
+        "{found:?}"
+    );
+    assert!(found[0].1.contains("from 6 sources"), "{}", found[0].1);
 }
