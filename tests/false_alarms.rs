@@ -103,3 +103,18 @@ fn synscan_is_a_port_scan_not_a_syn_flood() {
     assert_eq!(sc.len(), 1, "{f:#?}");
     assert!(sc[0].message.contains("1000 ports"), "{}", sc[0].message);
 }
+
+#[test]
+fn tcp_retransmissions_unacknowledged_data_fails_lint() {
+    // The same 648 bytes re-sent 5 times over 9 s, the waits doubling, never acknowledged.
+    let Some(f) = findings("chrissanders-packets/tcp_retransmissions.pcapng") else {
+        return;
+    };
+    let dt: Vec<&Finding> = f.iter().filter(|x| x.code == "DT001").collect();
+    assert_eq!(dt.len(), 1, "{f:#?}");
+    assert!(
+        dt[0].message.contains("648 bytes") && dt[0].message.contains("5 times"),
+        "{}",
+        dt[0].message
+    );
+}

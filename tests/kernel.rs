@@ -558,3 +558,16 @@ fn a_spoofed_syn_flood_leaves_the_server_half_open_and_its_sources_inferred() {
         );
     }
 }
+
+#[test]
+fn a_receiver_that_stops_reading_stalls_its_peer_with_a_zero_window() {
+    // SO_RCVBUF 4096, nothing read for 8 s while the client has 30 KB to send: the client
+    // probes the zero window (never retransmissions), then the server reads it all and both
+    // close.
+    let (_, c) = agrees_with_ss("zero-window");
+    let c = &c[0];
+    assert!(c.side(Dir::Orig).zero_window_probes >= 3);
+    let z = c.data_trouble.as_ref().expect("a zero window").zero_window[Dir::Resp.idx()];
+    assert!(z.longest >= Duration::from_secs(7), "{z:?}");
+    assert_eq!(codes(c), ["DT002"]);
+}

@@ -75,6 +75,12 @@ const FIRES_ON: &[(&str, &str, &[&str])] = &[
     ("HO002", "kernel/close-wait-keepalive.pcap", &[]),
     ("HO003", "kernel/last-ack.pcap", &[]),
     ("HO003", "kernel/fin-unacked.pcap", &[]),
+    (
+        "DT001",
+        "corpus:chrissanders-packets/tcp_retransmissions.pcapng",
+        &[],
+    ),
+    ("DT002", "kernel/zero-window.pcap", &[]),
     ("TW001", "kernel/time-wait-excess.pcap.gz", &[]),
     ("TW002", "kernel/server-close-first.pcap", &[]),
     ("TW003", "kernel/port-reuse-time-wait.pcap", &[]),
@@ -231,7 +237,7 @@ fn sarif_validates_against_the_2_1_0_schema() {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let run = &doc["runs"][0];
-    assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 28);
+    assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 30);
     assert!(run["results"].as_array().unwrap().len() >= 6);
     // The validator does check: a result with a level SARIF does not know is refused.
     let mut broken = doc.clone();
@@ -413,7 +419,7 @@ fn explain_and_rules() {
         .unwrap();
     let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
     let rules = rules.as_array().unwrap();
-    assert_eq!(rules.len(), 28);
+    assert_eq!(rules.len(), 30);
     assert_eq!(rules[0]["code"], "HS001");
     assert_eq!(rules[4]["severity"], "error");
     synack().arg("rules").assert().success().stdout(

@@ -25,6 +25,10 @@ pub struct Thresholds {
     pub scan_min_ports: u64,
     /// HO002: CLOSE-WAIT for at least this long.
     pub close_wait_min: Duration,
+    /// DT001: the same data re-sent at least this many times.
+    pub rto_min_retries: u32,
+    /// DT002: a zero window held at least this long.
+    pub zero_window_min: Duration,
     /// HS003: a SYN unanswered this long after its last retransmission is unanswered.
     pub syn_timeout: Duration,
     /// 2×MSL: how long TIME-WAIT lasts.
@@ -42,6 +46,8 @@ impl Default for Thresholds {
             syn_flood_sources: 10,
             scan_min_ports: 20,
             close_wait_min: Duration::from_secs(5),
+            rto_min_retries: 4,
+            zero_window_min: Duration::from_secs(5),
             syn_timeout: Duration::from_secs(3),
             time_wait: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(300),
@@ -137,6 +143,12 @@ impl RuleConfig {
         if let Some(DurationValue(v)) = file.close_wait_min {
             t.close_wait_min = v;
         }
+        if let Some(v) = file.rto_min_retries {
+            t.rto_min_retries = v;
+        }
+        if let Some(DurationValue(v)) = file.zero_window_min {
+            t.zero_window_min = v;
+        }
         if let Some(DurationValue(v)) = file.syn_timeout {
             t.syn_timeout = v;
         }
@@ -201,6 +213,8 @@ struct FileConfig {
     syn_flood_sources: Option<u64>,
     scan_min_ports: Option<u64>,
     close_wait_min: Option<DurationValue>,
+    rto_min_retries: Option<u32>,
+    zero_window_min: Option<DurationValue>,
     syn_timeout: Option<DurationValue>,
     time_wait: Option<DurationValue>,
     idle_timeout: Option<DurationValue>,

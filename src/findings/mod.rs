@@ -8,6 +8,7 @@
 
 mod capture;
 mod config;
+mod data;
 mod half_open;
 mod handshake;
 mod reset;
@@ -120,6 +121,7 @@ pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
         .chain(scan::RULES)
         .chain(reset::RULES)
         .chain(half_open::RULES)
+        .chain(data::RULES)
         .chain(time_wait::RULES)
         .chain(capture::RULES)
 }
@@ -252,6 +254,7 @@ impl Checker {
         handshake::check(c, t, &mut hits);
         reset::check(c, &mut hits);
         half_open::check(c, t, &mut hits);
+        data::check(c, t, &mut hits);
         time_wait::check(c, &mut hits);
         capture::check_connection(c, &mut hits);
         let attempt = SynAttempt::of(c);

@@ -23,6 +23,8 @@ const CONTRACT: &[(&str, &str, Severity)] = &[
     ("HO001", "peer-lost-state", Severity::Warning),
     ("HO002", "close-wait-stalled", Severity::Warning),
     ("HO003", "fin-unacknowledged", Severity::Warning),
+    ("DT001", "data-unacknowledged", Severity::Warning),
+    ("DT002", "zero-window-stall", Severity::Warning),
     ("TW001", "time-wait-excess", Severity::Error),
     ("TW002", "server-active-close", Severity::Info),
     ("TW003", "syn-in-time-wait", Severity::Warning),

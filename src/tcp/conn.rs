@@ -121,6 +121,39 @@ pub struct Challenged {
     pub ack_frame: Option<u64>,
 }
 
+/// The same data sent again and again by one side (DT001): the latest run of retransmissions
+/// of one sequence number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RtxRun {
+    pub seq: SeqNum,
+    /// Past the last byte of it.
+    pub end: SeqNum,
+    /// Retransmissions of it (the first send not counted).
+    pub count: u32,
+    /// Each gap at least (about) as long as the one before: a retransmission timer backing off.
+    pub growing: bool,
+    pub first_frame: u64,
+    pub first_ts: Timestamp,
+    pub last_ts: Timestamp,
+    last_gap: Duration,
+}
+
+/// A side advertising a zero window (DT002): since when (while it still does), and its longest
+/// stall so far with where it began.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ZeroWindow {
+    pub since: Option<(u64, Timestamp)>,
+    pub longest: Duration,
+    pub longest_from: Option<(u64, Timestamp)>,
+}
+
+/// Data-transfer trouble of both sides, boxed: most connections never have any.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DataTrouble {
+    pub rtx: [Option<RtxRun>; 2],
+    pub zero_window: [ZeroWindow; 2],
+}
+
 /// How a server showed it threw away a captured final ACK (its accept queue was full).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Overflow {
@@ -418,6 +451,8 @@ pub struct Connection {
     pub ignored_acks: u8,
     /// The ICMP error that answered the SYN (a hard one, if any came).
     pub icmp: Option<IcmpAnswer>,
+    /// Data re-sent again and again, zero windows (DT001, DT002).
+    pub data_trouble: Option<Box<DataTrouble>>,
     /// The responder ignored a captured final ACK (it retransmitted its SYN-ACK after it) or
     /// reset it: accept-queue overflow, or TCP_DEFER_ACCEPT (HS006). Rare, boxed.
     pub overflow: Option<Box<Overflow>>,
@@ -490,6 +525,7 @@ impl Connection {
             unanswered_ack: None,
             ignored_acks: 0,
             icmp: None,
+            data_trouble: None,
             overflow: None,
             after_rst: None,
             prev: None,
@@ -855,6 +891,7 @@ impl Connection {
             me.window = seg.window;
             me.advance_snd_nxt(seg_end);
         }
+        self.note_window(d, seg);
         if let Some(fin) = undone {
             // The peer's FIN arrives after what this side just sent.
             self.receive_fin(d, fin, seg);
@@ -1089,6 +1126,58 @@ impl Connection {
         } else if len > 0 {
             // All of it, or its start, was sent before.
             me.retransmits += 1;
+            self.note_retransmission(d, seg);
+        }
+    }
+
+    /// A run of retransmissions of the same data (DT001): the latest sequence number re-sent,
+    /// how often, and whether the gaps grow as a retransmission timer's do (RFC 6298 §5.5).
+    fn note_retransmission(&mut self, d: Dir, seg: &TcpSegment) {
+        let t = self.data_trouble.get_or_insert_with(Default::default);
+        let run = &mut t.rtx[d.idx()];
+        match run {
+            Some(r) if r.seq == seg.seq => {
+                let gap = seg.ts.since(r.last_ts);
+                // A timer backing off doubles the gap; jitter may shave a little off.
+                r.growing &= gap.as_nanos() * 10 >= r.last_gap.as_nanos() * 9;
+                r.last_gap = gap;
+                r.count += 1;
+                r.last_ts = seg.ts;
+            }
+            _ => {
+                *run = Some(RtxRun {
+                    seq: seg.seq,
+                    end: seg.seq + seg.payload_len,
+                    count: 1,
+                    growing: true,
+                    first_frame: seg.frame,
+                    first_ts: seg.ts,
+                    last_ts: seg.ts,
+                    last_gap: Duration::ZERO,
+                })
+            }
+        }
+    }
+
+    /// The window side `d` advertises (DT002): when it falls to zero, and how long it stays.
+    fn note_window(&mut self, d: Dir, seg: &TcpSegment) {
+        let zero = seg.window == 0;
+        if !zero && self.data_trouble.is_none() {
+            return;
+        }
+        let t = self.data_trouble.get_or_insert_with(Default::default);
+        let z = &mut t.zero_window[d.idx()];
+        match (zero, z.since) {
+            (true, None) => z.since = Some((seg.frame, seg.ts)),
+            (false, Some(from)) => {
+                let held = seg.ts.since(from.1);
+                if held > z.longest {
+                    z.longest = held;
+                    z.longest_from = Some(from);
+                }
+                z.since = None;
+            }
+            _ => {}
         }
     }
 

@@ -6,8 +6,8 @@ mod seq;
 mod state;
 
 pub use conn::{
-    Attempt, Challenged, Connection, Dir, Handshake, IcmpAnswer, Opening, Overflow, RstInfo,
-    RstKind, Side, TcpConfig, Transition, MAX_INTERVALS,
+    Attempt, Challenged, Connection, DataTrouble, Dir, Handshake, IcmpAnswer, Opening, Overflow,
+    RstInfo, RstKind, RtxRun, Side, TcpConfig, Transition, ZeroWindow, MAX_INTERVALS,
 };
 pub use seq::SeqNum;
 pub use state::{next, Event, State};

@@ -738,6 +738,22 @@ sc_syn_flood() { # 200 spoofed SYNs from 40 addresses of 10.98.0.0/16 (routed by
   finish
 }
 
+sc_zero_window() { # a server that stops reading: its window falls to zero for ~7 s while the
+  # client, with 30 KB to send, probes; then the server reads it all and both close
+  local name=zero-window port=9033 cport=40033
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  sock server "$SRV" listen="$S4,$port" rcvbuf=4096 accept sleep=8 recv-eof close hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$S4,$port,$cport" sendn=30000 shutdown-wr recv-eof close hold
+  wait_for "$WORK/client.log" DONE 20
+  wait_for "$WORK/server.log" DONE 5
+  sleep 0.5
+  snap "$name"
+  capture_stop
+  finish
+}
+
 sc_tfo() { # TCP Fast Open: a first connection fetches the cookie, a second sends data in its SYN
   local name=tfo port=9029
   begin "$name"
@@ -873,7 +889,7 @@ ALL=(normal-close server-close-first refused syn-blackhole final-ack-dropped abo
   simultaneous-open last-ack fin-unacked peer-lost-state time-wait-excess snaplen-cut no-tcp
   fmt-pcap-usec fmt-pcap-nsec fmt-pcapng fmt-pcapng-multi fmt-sll fmt-sll2 fmt-mixed
   rst-challenged rst-out-of-window accept-overflow accept-overflow-rst defer-accept reject-icmp-port
-  reject-icmp-admin reject-tcp-reset scanner-rst syn-flood tfo dup-two-interfaces)
+  reject-icmp-admin reject-tcp-reset scanner-rst syn-flood zero-window tfo dup-two-interfaces)
 # record.log sections, in this order (snaplen-cut also records snaplen-header-cut)
 LOG_ORDER=()
 for s in "${ALL[@]}"; do

@@ -10,6 +10,7 @@ line ("+SECONDS ROLE step -> result") on stdout.  HOST may be IPv4 or IPv6.
                           prints READY
   tfo-listen=HOST,PORT    listen= with TCP_FASTOPEN (queue 16) on the listener
   defer-accept=SECONDS    TCP_DEFER_ACCEPT on the listener: a final ACK without data is ignored
+  rcvbuf=BYTES            SO_RCVBUF on the listener (its connections inherit it)
   accept                  accept one connection from the listener (it becomes current)
   connect=HOST,PORT[,CP]  new socket, SO_REUSEADDR, bind to local port CP (if given),
                           connect; a failure (refused, timeout) is logged, not fatal
@@ -82,6 +83,9 @@ def main():
             keep.append(listener)
             log(f"listening on {host} port {port}")
             print("READY", flush=True)
+        elif name == "rcvbuf":
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, int(arg))
+            log(f"SO_RCVBUF {arg} on the listener")
         elif name == "defer-accept":
             listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, int(arg))
             log(f"TCP_DEFER_ACCEPT {arg} s on the listener")
