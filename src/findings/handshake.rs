@@ -176,19 +176,29 @@ pub(super) fn check(c: &Connection, t: &Thresholds, out: &mut Vec<Hit>) {
             (Some(answer), Some(syn)) => answer.since(syn) > t.syn_timeout && answer > syn,
             _ => false,
         };
-        if r.packets == 0 && c.icmp.is_none() {
-            let span = match (o.syn.first_ts, last_syn) {
-                (Some(a), Some(b)) => secs(b.since(a)),
-                _ => "0 s".into(),
-            };
+        // How long the attempt waited for an answer: from its first SYN to when the connection
+        // left (the capture's end, or the idle timeout). A lone SYN in the capture's last
+        // moments is no evidence of anything: unanswered means it waited the SYN timeout, or
+        // was re-sent (its sender waited a retransmission timeout).
+        let waited = o
+            .syn
+            .first_ts
+            .map(|t0| c.ended_at.unwrap_or(c.last_ts).max(c.last_ts).since(t0))
+            .unwrap_or_default();
+        let gave_up_waiting = waited >= t.syn_timeout || o.syn.retransmits() > 0;
+        // An originator that went on to acknowledge something got its SYN-ACK: the capture
+        // holds only its direction.
+        let answered_unseen = o.last_ack.is_some();
+        if r.packets == 0 && c.icmp.is_none() && gave_up_waiting && !answered_unseen {
             out.push(hit(
                 &HS003,
                 o.syn.first_frame,
                 o.syn.first_ts,
                 format!(
-                    "SYN from {} to {} got no SYN-ACK and no RST ({} SYN{} over {span})",
+                    "SYN from {} to {} got no SYN-ACK, no RST and no ICMP error in {} ({} SYN{})",
                     c.orig,
                     c.resp,
+                    secs(waited),
                     o.syn.sent,
                     if o.syn.sent == 1 { "" } else { "s" }
                 ),
