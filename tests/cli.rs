@@ -766,3 +766,41 @@ fn table_limit_and_all() {
     assert!(!all.contains("connections shown"));
     assert!(all.matches("127.0.0.1:7000").count() >= 500);
 }
+
+#[test]
+fn host_takes_a_cidr_prefix_and_scopes_lint_too() {
+    let nc = kernel("normal-close.pcap");
+    let n = |args: &[&str]| json_report(args)["connections"].as_array().unwrap().len();
+    assert_eq!(n(&["--host", "10.99.0.0/24", &nc]), 1);
+    assert_eq!(n(&["--host", "10.99.0.2", &nc]), 1);
+    assert_eq!(n(&["--host", "10.98.0.0/16", &nc]), 0);
+    assert_eq!(
+        n(&["--host", "::/0", &nc]),
+        0,
+        "an IPv6 prefix holds no IPv4 address"
+    );
+    let bad = synack()
+        .args(["report", "--host", "10.0.0.0/33", &nc])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("prefix length"));
+    // lint judges only the connections in scope: the black hole's findings go away when the
+    // scope is another network or port.
+    let bh = kernel("syn-blackhole.pcap");
+    let lint = |args: &[&str]| {
+        synack()
+            .arg("lint")
+            .args(args)
+            .arg(&bh)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(lint(&[]), Some(1));
+    assert_eq!(lint(&["--host", "10.99.0.0/24"]), Some(1));
+    assert_eq!(lint(&["--host", "192.168.0.0/16"]), Some(0));
+    assert_eq!(lint(&["--port", "9004"]), Some(1));
+    assert_eq!(lint(&["--port", "443"]), Some(0));
+}

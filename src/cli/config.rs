@@ -3,10 +3,11 @@
 //! `synack.toml` (the current directory's, or `--config`), then the command line.
 
 use super::{LintArgs, LintFormat, ReportArgs, ReportFormat, RuleArgs, RunArgs};
+use crate::decode::Endpoint;
 use crate::findings::{RuleConfig, Severity};
 use crate::report::summary::CONN_STATES;
 use crate::report::ConnReport;
-use crate::tcp::{State, TcpConfig};
+use crate::tcp::{Connection, Dir, State, TcpConfig};
 use anyhow::{anyhow, bail, Context};
 use std::io::IsTerminal;
 use std::net::IpAddr;
@@ -23,31 +24,99 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// times matches any of its values).
 #[derive(Clone, Debug, Default)]
 pub struct ConnFilter {
-    pub hosts: Vec<IpAddr>,
+    pub hosts: Vec<HostMatch>,
     pub ports: Vec<u16>,
     pub states: Vec<State>,
     pub conn_states: Vec<&'static str>,
 }
 
+/// `--host`: an address, or a CIDR prefix (`10.0.0.0/8`, `fd00::/16`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostMatch {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl HostMatch {
+    pub fn parse(s: &str) -> anyhow::Result<HostMatch> {
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .with_context(|| format!("--host {s:?} is not an IPv4 or IPv6 address or prefix"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            None => max,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|n| *n <= max)
+                .with_context(|| format!("--host {s:?}: the prefix length must be 0 to {max}"))?,
+        };
+        Ok(HostMatch { addr, prefix })
+    }
+
+    /// `ip` lies in the prefix (an IPv4 address never in an IPv6 prefix, nor the reverse).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let bits = |a: IpAddr| -> u128 {
+            match a {
+                IpAddr::V4(v) => u128::from(u32::from(v)) << 96,
+                IpAddr::V6(v) => u128::from(v),
+            }
+        };
+        if self.addr.is_ipv4() != ip.is_ipv4() {
+            return false;
+        }
+        let mask = if self.prefix == 0 {
+            0
+        } else {
+            u128::MAX << (128 - u32::from(self.prefix))
+        };
+        bits(self.addr) & mask == bits(ip) & mask
+    }
+}
+
 impl ConnFilter {
-    pub fn matches(&self, c: &ConnReport) -> bool {
+    /// Whether a connection with these endpoints and final states is in scope.
+    fn matches_parts(&self, ends: [Endpoint; 2], states: [State; 2], conn_state: &str) -> bool {
         let host_ok = self.hosts.is_empty()
             || self
                 .hosts
                 .iter()
-                .any(|h| *h == c.orig_ep.addr || *h == c.resp_ep.addr);
-        let port_ok = self.ports.is_empty()
-            || self
-                .ports
-                .iter()
-                .any(|p| *p == c.orig_ep.port || *p == c.resp_ep.port);
+                .any(|h| ends.iter().any(|e| h.contains(e.addr)));
+        let port_ok =
+            self.ports.is_empty() || self.ports.iter().any(|p| ends.iter().any(|e| e.port == *p));
         let state_ok = (self.states.is_empty() && self.conn_states.is_empty())
-            || self
-                .states
-                .iter()
-                .any(|s| *s == c.orig_state || *s == c.resp_state)
-            || self.conn_states.contains(&c.conn_state);
+            || self.states.iter().any(|s| states.contains(s))
+            || self.conn_states.contains(&conn_state);
         host_ok && port_ok && state_ok
+    }
+
+    /// The report's filter, on a connection's record.
+    pub fn matches(&self, c: &ConnReport) -> bool {
+        self.matches_parts(
+            [c.orig_ep, c.resp_ep],
+            [c.orig_state, c.resp_state],
+            c.conn_state,
+        )
+    }
+
+    /// Lint's scope, on the connection itself.
+    pub fn matches_conn(&self, c: &Connection) -> bool {
+        if self.hosts.is_empty() && self.ports.is_empty() && self.states.is_empty() {
+            return true;
+        }
+        let states = [c.side(Dir::Orig).state, c.side(Dir::Resp).state];
+        self.matches_parts([c.orig, c.resp], states, "")
+    }
+
+    /// Whether a host is in scope (TIME-WAIT holders).
+    pub fn matches_host(&self, ip: IpAddr) -> bool {
+        self.hosts.is_empty() || self.hosts.iter().any(|h| h.contains(ip))
     }
 }
 
@@ -100,6 +169,8 @@ pub struct ReportConfig {
 #[derive(Clone, Debug)]
 pub struct LintConfig {
     pub captures: Vec<PathBuf>,
+    /// `--host`, `--port`: the connections judged.
+    pub scope: ConnFilter,
     pub format: LintFormat,
     pub fail_on: Severity,
     pub exit_zero: bool,
@@ -182,12 +253,7 @@ impl TryFrom<ReportArgs> for ReportConfig {
             ..ConnFilter::default()
         };
         for h in &a.host {
-            let addr: IpAddr = h
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse()
-                .with_context(|| format!("--host {h:?} is not an IPv4 or IPv6 address"))?;
-            filter.hosts.push(addr);
+            filter.hosts.push(HostMatch::parse(h)?);
         }
         for s in &a.state {
             if let Some(cs) = CONN_STATES.iter().find(|c| c.eq_ignore_ascii_case(s)) {
@@ -229,8 +295,16 @@ impl TryFrom<LintArgs> for LintConfig {
         for (code, n) in &a.allow {
             rules.allow.insert(code, *n);
         }
+        let mut scope = ConnFilter {
+            ports: a.port,
+            ..ConnFilter::default()
+        };
+        for h in &a.host {
+            scope.hosts.push(HostMatch::parse(h)?);
+        }
         Ok(LintConfig {
             captures: a.captures,
+            scope,
             format: a.format,
             fail_on: a.fail_on.map_or(Severity::Warning, Severity::from),
             exit_zero: a.exit_zero,

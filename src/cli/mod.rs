@@ -152,8 +152,9 @@ pub struct ReportArgs {
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub limit: usize,
 
-    /// Only connections with this address on either side (repeatable)
-    #[arg(long, value_name = "ADDR")]
+    /// Only connections with this address, or an address in this prefix (10.0.0.0/8), on
+    /// either side (repeatable)
+    #[arg(long, value_name = "ADDR[/LEN]")]
     pub host: Vec<String>,
 
     /// Only connections with this port on either side (repeatable)
@@ -197,6 +198,15 @@ pub struct LintArgs {
     /// Exit 0 even when findings fail the run (errors still exit 2)
     #[arg(long)]
     pub exit_zero: bool,
+
+    /// Judge only connections with this address, or an address in this prefix (10.0.0.0/8), on
+    /// either side (repeatable): a capture taken with -i any holds the runner's own traffic too
+    #[arg(long, value_name = "ADDR[/LEN]")]
+    pub host: Vec<String>,
+
+    /// Judge only connections with this port on either side (repeatable)
+    #[arg(long, value_name = "PORT")]
+    pub port: Vec<u16>,
 
     #[command(flatten)]
     pub run: RunArgs,
@@ -324,12 +334,17 @@ struct Prepared {
 #[derive(Clone, Default)]
 struct Keep {
     records: Option<ConnFilter>,
+    /// `lint`: only connections in this scope are judged.
+    scope: Option<ConnFilter>,
     render: Option<Arc<dyn Render>>,
 }
 
 impl Keep {
     fn prepare(&self, checker: &Checker, conn: &Connection, bytes: &mut Vec<u8>) -> Prepared {
         let Some(filter) = &self.records else {
+            if self.scope.as_ref().is_some_and(|s| !s.matches_conn(conn)) {
+                return Prepared::default();
+            }
             let (findings, attempt) = checker.connection(conn);
             return Prepared {
                 findings,
@@ -490,6 +505,7 @@ impl Handler for ReportHandler<'_> {
         Keep {
             records: Some(self.filter.clone()),
             render: self.out.renderer(),
+            scope: None,
         }
     }
 
@@ -554,7 +570,10 @@ struct LintHandler<'a> {
 
 impl Handler for LintHandler<'_> {
     fn keep(&self) -> Keep {
-        Keep::default()
+        Keep {
+            scope: Some(self.cfg.scope.clone()),
+            ..Keep::default()
+        }
     }
 
     fn connection(&mut self, p: Prepared, _: &[u8]) -> io::Result<()> {
@@ -571,7 +590,15 @@ impl Handler for LintHandler<'_> {
         findings: Vec<Finding>,
         error: bool,
     ) -> io::Result<()> {
-        for f in &findings {
+        // Out of scope: TIME-WAIT held by a host --host leaves out.
+        let in_scope = |f: &&Finding| {
+            f.code != "TW001"
+                || f.orig
+                    .as_deref()
+                    .and_then(|h| h.parse().ok())
+                    .is_none_or(|h| self.cfg.scope.matches_host(h))
+        };
+        for f in findings.iter().filter(in_scope) {
             self.out.finding(f)?;
             self.codes.add(f.code);
         }
