@@ -804,3 +804,38 @@ fn host_takes_a_cidr_prefix_and_scopes_lint_too() {
     assert_eq!(lint(&["--port", "9004"]), Some(1));
     assert_eq!(lint(&["--port", "443"]), Some(0));
 }
+
+#[test]
+fn github_format_caps_annotations_and_writes_the_step_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let out = synack()
+        .args(["lint", "--format", "github", "--max-annotations", "3"])
+        .arg(kernel("syn-flood.pcap"))
+        .arg(kernel("normal-close.pcap"))
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let count = |prefix: &str| text.lines().filter(|l| l.starts_with(prefix)).count();
+    // 200 HS002 and 200 HS004: 3 of each, then a notice each; HS005 once.
+    assert_eq!(count("::warning title=HS002"), 3, "{text}");
+    assert_eq!(count("::warning title=HS004"), 3, "{text}");
+    assert_eq!(count("::error title=HS005"), 1, "{text}");
+    assert!(text.contains("::notice title=HS002 not all shown::197 more HS002 findings left out"));
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.starts_with("earlier step\n### synack lint"),
+        "appended: {md}"
+    );
+    assert!(
+        md.contains("| `") && md.contains("syn-flood.pcap` | failed | 1 | 400 | 0 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("normal-close.pcap` | passed | 0 | 0 | 0 |"),
+        "{md}"
+    );
+}

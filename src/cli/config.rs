@@ -171,6 +171,8 @@ pub struct LintConfig {
     pub captures: Vec<PathBuf>,
     /// `--host`, `--port`: the connections judged.
     pub scope: ConnFilter,
+    /// `--max-annotations`, for `--format github`.
+    pub max_annotations: usize,
     pub format: LintFormat,
     pub fail_on: Severity,
     pub exit_zero: bool,
@@ -305,6 +307,7 @@ impl TryFrom<LintArgs> for LintConfig {
         Ok(LintConfig {
             captures: a.captures,
             scope,
+            max_annotations: a.max_annotations,
             format: a.format,
             fail_on: a.fail_on.map_or(Severity::Warning, Severity::from),
             exit_zero: a.exit_zero,

@@ -208,6 +208,10 @@ pub struct LintArgs {
     #[arg(long, value_name = "PORT")]
     pub port: Vec<u16>,
 
+    /// --format github: annotations per rule at most; one notice counts the rest
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_annotations: usize,
+
     #[command(flatten)]
     pub run: RunArgs,
 
@@ -619,7 +623,13 @@ fn lint(cfg: LintConfig) -> anyhow::Result<ExitStatus> {
     let out: Box<dyn Emitter> = match cfg.format {
         LintFormat::Human => Box::new(HumanEmitter::new(stdout(), color_wanted())),
         LintFormat::Json => Box::new(LintJsonEmitter::new(stdout())),
-        LintFormat::Github => Box::new(GithubEmitter::new(stdout())),
+        LintFormat::Github => Box::new(GithubEmitter::new(
+            stdout(),
+            cfg.max_annotations,
+            std::env::var_os("GITHUB_STEP_SUMMARY")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
+        )),
         LintFormat::Sarif => Box::new(SarifEmitter::new(stdout())),
         LintFormat::Junit => Box::new(JunitEmitter::new(stdout())),
     };

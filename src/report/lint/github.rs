@@ -1,5 +1,8 @@
 //! `--format github`: one GitHub Actions workflow command per finding
-//! (`::warning title=HS001 syn-retransmitted,file=x.pcap::…`), shown as annotations.
+//! (`::warning title=HS001 syn-retransmitted,file=x.pcap::…`), shown as annotations: at most
+//! `--max-annotations` per rule (GitHub shows only the first few of a step anyway), then one
+//! notice per rule counting those left out. With `$GITHUB_STEP_SUMMARY` set, a Markdown table of
+//! the verdicts is appended to that file for the job's summary page.
 
 use super::locator;
 use crate::analyze::CaptureResult;
@@ -9,11 +12,25 @@ use std::io::{self, Write};
 
 pub struct GithubEmitter<W: Write> {
     out: W,
+    max_per_rule: usize,
+    /// Per rule (code order): annotations written, and left out.
+    shown: std::collections::BTreeMap<&'static str, (usize, u64)>,
+    /// The Markdown summary's rows, one per capture.
+    summary_rows: Vec<String>,
+    summary_file: Option<std::path::PathBuf>,
 }
 
 impl<W: Write> GithubEmitter<W> {
-    pub fn new(out: W) -> Self {
-        GithubEmitter { out }
+    /// `max_per_rule` annotations at most per rule; the step summary goes to `summary_file`
+    /// (`$GITHUB_STEP_SUMMARY`) when there is one.
+    pub fn new(out: W, max_per_rule: usize, summary_file: Option<std::path::PathBuf>) -> Self {
+        GithubEmitter {
+            out,
+            max_per_rule,
+            shown: Default::default(),
+            summary_rows: Vec::new(),
+            summary_file,
+        }
     }
 }
 
@@ -31,6 +48,12 @@ fn property(s: &str) -> String {
 
 impl<W: Write> Emitter for GithubEmitter<W> {
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        let (shown, left) = self.shown.entry(f.code).or_default();
+        if *shown >= self.max_per_rule {
+            *left += 1;
+            return Ok(());
+        }
+        *shown += 1;
         let level = match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -45,11 +68,59 @@ impl<W: Write> Emitter for GithubEmitter<W> {
         )
     }
 
-    fn capture(&mut self, _: &CaptureResult, _: Option<&Verdict>) -> io::Result<()> {
+    fn capture(&mut self, r: &CaptureResult, verdict: Option<&Verdict>) -> io::Result<()> {
+        if let Some(v) = verdict {
+            let (e, w, i) = v.by_severity();
+            let failing: Vec<String> = v
+                .tallies
+                .iter()
+                .filter(|t| t.failed())
+                .map(|t| format!("{} {} ×{}", t.rule.code, t.rule.name, t.findings))
+                .collect();
+            let state = if v.error {
+                "error"
+            } else if v.failed() {
+                "failed"
+            } else {
+                "passed"
+            };
+            self.summary_rows.push(format!(
+                "| `{}` | {state} | {e} | {w} | {i} | {} |",
+                r.capture.path.replace('|', "\\|"),
+                failing.join(", ")
+            ));
+        }
         Ok(())
     }
 
     fn finish(&mut self, _: &Summary) -> io::Result<()> {
+        for (code, (_, left)) in &self.shown {
+            if *left > 0 {
+                writeln!(
+                    self.out,
+                    "::notice title={}::{}",
+                    property(&format!("{code} not all shown")),
+                    data(&format!(
+                        "{left} more {code} findings left out (--max-annotations {}); `synack lint` without --format github lists them all",
+                        self.max_per_rule
+                    ))
+                )?;
+            }
+        }
+        if let Some(path) = &self.summary_file {
+            let mut md = String::from(
+                "### synack lint\n\n| capture | verdict | errors | warnings | info | failing rules |\n|---|---|---|---|---|---|\n",
+            );
+            for row in &self.summary_rows {
+                md.push_str(row);
+                md.push('\n');
+            }
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
+            f.write_all(md.as_bytes())?;
+        }
         self.out.flush()
     }
 }
