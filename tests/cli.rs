@@ -839,3 +839,19 @@ fn github_format_caps_annotations_and_writes_the_step_summary() {
         "{md}"
     );
 }
+
+#[test]
+fn human_lint_lists_errors_first_then_warnings_then_info() {
+    let out = synack()
+        .args(["lint"])
+        .arg(kernel("syn-flood.pcap"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let at = |code: &str| text.find(&format!("{code} ")).unwrap_or(usize::MAX);
+    assert!(
+        at("HS005") < at("HS002") && at("HS002") < at("HS004"),
+        "{text}"
+    );
+}

@@ -1,4 +1,5 @@
-//! `--format human`: for each capture, findings grouped by rule with their count, a `-->`
+//! `--format human`: for each capture, findings grouped by rule (errors first, then warnings,
+//! then info) with their count, a `-->`
 //! locator and the message for each, the rule's help line, and the capture's verdict; a verdict
 //! line for the whole run at the end.
 
@@ -71,7 +72,10 @@ impl<W: Write> Emitter for HumanEmitter<W> {
     fn capture(&mut self, c: &CaptureResult, verdict: Option<&Verdict>) -> io::Result<()> {
         let mut findings = std::mem::take(&mut self.pending);
         let Some(v) = verdict else { return Ok(()) };
-        for t in v.tallies.iter().filter(|t| t.findings > 0) {
+        // Errors first, then warnings, then info; by code within each.
+        let mut shown: Vec<_> = v.tallies.iter().filter(|t| t.findings > 0).collect();
+        shown.sort_by_key(|t| std::cmp::Reverse(t.severity));
+        for t in shown {
             let title = format!("{} {}", t.rule.code, t.rule.name);
             writeln!(
                 self.out,
