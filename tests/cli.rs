@@ -855,3 +855,37 @@ fn human_lint_lists_errors_first_then_warnings_then_info() {
         "{text}"
     );
 }
+
+#[test]
+fn report_table_ranks_troubled_connections_by_severity_and_limits_time_wait_hosts() {
+    // syn-flood: 200 half-open connections with warnings; normal-close: one clean connection.
+    // In the table the flood's warnings come before the clean one whatever their ids.
+    let out = synack()
+        .args(["report", "--limit", "2"])
+        .arg(kernel("normal-close.pcap"))
+        .arg(kernel("syn-flood.pcap"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let table = text
+        .split("Connections, troubled first")
+        .nth(1)
+        .expect("the table");
+    assert!(
+        table.contains("10.98.1.1:20000") && !table.contains("40001"),
+        "{table}"
+    );
+    // time-wait-excess holds one TIME-WAIT host: no "more hosts" line; with --limit 0 it says 1.
+    let out = synack()
+        .args(["report", "--limit", "0"])
+        .arg(kernel("time-wait-excess.pcap.gz"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("1 more host (--all shows every one)"),
+        "{text}"
+    );
+}

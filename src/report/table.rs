@@ -240,7 +240,16 @@ impl<W: Write> TableEmitter<W> {
             header.push("Capture");
         }
         t.set_header(header);
-        for row in &s.time_wait {
+        // The busiest hosts first; `--limit` of them unless `--all`.
+        let mut rows: Vec<_> = s.time_wait.iter().collect();
+        rows.sort_by_key(|r| (std::cmp::Reverse(r.holder.peak), r.capture, r.host));
+        let limit = if self.opts.all {
+            usize::MAX
+        } else {
+            self.opts.limit
+        };
+        let more = rows.len().saturating_sub(limit);
+        for row in rows.into_iter().take(limit) {
             let h = row.holder;
             let mut cells = vec![
                 Cell::new(row.host),
@@ -252,6 +261,12 @@ impl<W: Write> TableEmitter<W> {
                 cells.push(Cell::new(s.capture_of(row)));
             }
             t.add_row(cells);
+        }
+        if more > 0 {
+            t.add_row(vec![Cell::new(format!(
+                "{more} more host{} (--all shows every one)",
+                if more == 1 { "" } else { "s" }
+            ))]);
         }
         Some(t)
     }
@@ -372,17 +387,27 @@ fn state_label(s: State, inferred: bool) -> String {
     }
 }
 
-/// Keeps the `keep` connections that come first (capture order, then id), whatever order they
-/// end in: memory stays bounded by `--limit`.
-fn keep_first(list: &mut Vec<ConnReport>, conn: &ConnReport, keep: usize, captures: &[String]) {
-    // Connections of the capture being read sort after every capture already done.
-    let rank = |c: &ConnReport| {
-        let cap = captures
-            .iter()
-            .position(|p| **p == *c.capture)
-            .unwrap_or(captures.len());
-        (cap, c.id)
+/// Where a connection stands in the table: those with an error finding first, then those with
+/// a warning, then the rest; within each, capture order, then id.
+fn rank(c: &ConnReport, captures: &[String]) -> (u8, usize, u64) {
+    let worst = c.findings.iter().map(|f| f.severity).max();
+    let severity = match worst {
+        Some(Severity::Error) => 0,
+        Some(Severity::Warning) => 1,
+        _ => 2,
     };
+    // Connections of the capture being read sort after every capture already done.
+    let cap = captures
+        .iter()
+        .position(|p| **p == *c.capture)
+        .unwrap_or(captures.len());
+    (severity, cap, c.id)
+}
+
+/// Keeps the `keep` connections that rank first, whatever order they end in: memory stays
+/// bounded by `--limit`.
+fn keep_first(list: &mut Vec<ConnReport>, conn: &ConnReport, keep: usize, captures: &[String]) {
+    let rank = |c: &ConnReport| rank(c, captures);
     if list.len() < keep {
         list.push(conn.clone());
         return;
@@ -435,7 +460,7 @@ impl<W: Write> Emitter for TableEmitter<W> {
 
     fn finish(&mut self, s: &Summary) -> io::Result<()> {
         let order = |v: &mut Vec<ConnReport>, captures: &[String]| {
-            v.sort_by_key(|c| (captures.iter().position(|p| **p == *c.capture), c.id));
+            v.sort_by_key(|c| rank(c, captures));
         };
         order(&mut self.troubled, &self.captures);
         order(&mut self.clean, &self.captures);
