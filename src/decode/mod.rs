@@ -197,24 +197,22 @@ impl Unreachable {
     }
 }
 
-#[cfg(test)]
 impl TcpSegment {
-    /// A segment for unit tests, from `src` to `dst` with `flags` and `len` payload bytes,
-    /// all captured, in an option-less IPv4 datagram; frame 1 at time 0, sequence and
-    /// acknowledgment numbers 0, no TCP options (struct update syntax sets the rest).
-    pub(crate) fn test(src: Endpoint, dst: Endpoint, flags: u16, len: u32) -> Self {
+    /// A segment from `src` to `dst` with every other field zero, false or empty: the start of
+    /// an ICMP error's quote and of the unit tests' segments (struct update syntax sets the rest).
+    fn between(src: Endpoint, dst: Endpoint) -> Self {
         TcpSegment {
-            frame: 1,
+            frame: 0,
             ts: Timestamp::from_nanos(0),
             src,
             dst,
             seq: SeqNum(0),
             ack: SeqNum(0),
-            flags: TcpFlags(flags),
-            window: 64240,
-            payload_len: len,
-            payload_captured: len,
-            ip_len: 40 + len,
+            flags: TcpFlags(0),
+            window: 0,
+            payload_len: 0,
+            payload_captured: 0,
+            ip_len: 0,
             options: SynOptions::default(),
             truncated: false,
             checksum: 0,
@@ -222,6 +220,22 @@ impl TcpSegment {
             duplicate: false,
             icmp: None,
             behind_clock: false,
+        }
+    }
+
+    /// A segment for unit tests, from `src` to `dst` with `flags` and `len` payload bytes,
+    /// all captured, in an option-less IPv4 datagram; frame 1 at time 0, sequence and
+    /// acknowledgment numbers 0, no TCP options (struct update syntax sets the rest).
+    #[cfg(test)]
+    pub(crate) fn test(src: Endpoint, dst: Endpoint, flags: u16, len: u32) -> Self {
+        TcpSegment {
+            frame: 1,
+            flags: TcpFlags(flags),
+            window: 64240,
+            payload_len: len,
+            payload_captured: len,
+            ip_len: 40 + len,
+            ..TcpSegment::between(src, dst)
         }
     }
 }
@@ -410,37 +424,28 @@ fn icmp_quote(frame: &Frame<'_>, icmp: &[u8], v6: bool) -> NotTcp {
         return NotTcp::OtherIp;
     };
     let flags = be16(t, 12);
-    let mut seg = TcpSegment {
+    let seg = TcpSegment {
         frame: frame.number,
         ts: frame.ts,
-        src: Endpoint {
-            addr: ip.source_addr(),
-            port: sport,
-        },
-        dst: Endpoint {
-            addr: ip.destination_addr(),
-            port: dport,
-        },
         seq: SeqNum(seq),
         ack: SeqNum(be32(t, 8).unwrap_or(0)),
         flags: TcpFlags(flags.map_or(0, |f| f & 0x1ff)),
-        window: 0,
-        payload_len: 0,
-        payload_captured: 0,
-        ip_len: 0,
-        options: SynOptions::default(),
-        truncated: false,
-        checksum: 0,
-        ip_id: 0,
-        duplicate: false,
-        icmp: None,
-        behind_clock: false,
+        icmp: Some(Unreachable {
+            v6,
+            code,
+            flags_quoted: flags.is_some(),
+        }),
+        ..TcpSegment::between(
+            Endpoint {
+                addr: ip.source_addr(),
+                port: sport,
+            },
+            Endpoint {
+                addr: ip.destination_addr(),
+                port: dport,
+            },
+        )
     };
-    seg.icmp = Some(Unreachable {
-        v6,
-        code,
-        flags_quoted: flags.is_some(),
-    });
     NotTcp::IcmpQuote(seg)
 }
 
