@@ -889,3 +889,51 @@ fn report_table_ranks_troubled_connections_by_severity_and_limits_time_wait_host
         "{text}"
     );
 }
+
+/// A pcap file holding the header and the records `from..to` of a (µs, little-endian) pcap.
+fn pcap_slice(src: &str, from: usize, to: usize, out: &std::path::Path) {
+    let bytes = std::fs::read(src).unwrap();
+    let mut w = bytes[..24].to_vec();
+    let (mut at, mut i) = (24, 0);
+    while at + 16 <= bytes.len() {
+        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        if (from..to).contains(&i) {
+            w.extend_from_slice(&bytes[at..at + 16 + caplen]);
+        }
+        at += 16 + caplen;
+        i += 1;
+    }
+    std::fs::write(out, w).unwrap();
+}
+
+#[test]
+fn a_rotated_series_read_without_merge_gets_a_hint() {
+    // close-wait-keepalive (27 frames over 10 s) cut in two as tcpdump -C would: the second
+    // file starts mid-stream where the first ended.
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("cap0"), dir.path().join("cap1"));
+    let src = kernel("close-wait-keepalive.pcap");
+    pcap_slice(&src, 0, 14, &a);
+    pcap_slice(&src, 14, usize::MAX, &b);
+    let stderr = |args: &[&str]| {
+        let out = synack()
+            .args(["report", "--format", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    assert!(
+        stderr(&[a, b]).contains("look like one rotated series"),
+        "hint"
+    );
+    assert!(
+        !stderr(&["--merge", a, b]).contains("rotated"),
+        "merged: no hint"
+    );
+    // Two unrelated captures: no hint.
+    let (nc, rf) = (kernel("normal-close.pcap"), kernel("refused.pcap"));
+    assert!(!stderr(&[&nc, &rf]).contains("rotated"));
+}

@@ -17,6 +17,7 @@ use crate::report::{
     ZeekEmitter,
 };
 use crate::tcp::{Connection, TcpConfig};
+use crate::time::Timestamp;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use comfy_table::{presets, ContentArrangement, Table};
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -331,6 +332,8 @@ struct Prepared {
     findings: Vec<Finding>,
     /// The connection's failed attempt, if it was one (HS005 and SC001 judge them).
     attempt: Option<SynAttempt>,
+    /// It was picked up mid-stream (for the hint that files form one rotated series).
+    midstream: bool,
 }
 
 /// How a command turns connections into [`Prepared`]: `report` builds records, filtered, and
@@ -345,6 +348,13 @@ struct Keep {
 
 impl Keep {
     fn prepare(&self, checker: &Checker, conn: &Connection, bytes: &mut Vec<u8>) -> Prepared {
+        Prepared {
+            midstream: conn.is_midstream(),
+            ..self.prepare_inner(checker, conn, bytes)
+        }
+    }
+
+    fn prepare_inner(&self, checker: &Checker, conn: &Connection, bytes: &mut Vec<u8>) -> Prepared {
         let Some(filter) = &self.records else {
             if self.scope.as_ref().is_some_and(|s| !s.matches_conn(conn)) {
                 return Prepared::default();
@@ -420,6 +430,8 @@ fn read_captures(
     } else {
         paths.chunks(1).collect()
     };
+    // Per capture read on its own: its first and last time, and its mid-stream pickups.
+    let mut series: Vec<(Option<Timestamp>, Option<Timestamp>, u64)> = Vec::new();
     for unit in units {
         let mut readers = Vec::with_capacity(unit.len());
         for path in unit {
@@ -456,11 +468,13 @@ fn read_captures(
         let rules: &Checker = checker;
         let prepare = |c: Box<Connection>, bytes: &mut Vec<u8>| keep.prepare(rules, &c, bytes);
         let mut attempts = Attempts::default();
+        let mut midstream = 0u64;
         let mut write_error: Option<io::Error> = None;
         let result = analyze_merged(readers, opts, &prepare, |p: Prepared, bytes: &[u8]| {
             if let Some(a) = p.attempt {
                 attempts.add(a);
             }
+            midstream += u64::from(p.midstream);
             match h.connection(p, bytes) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => {
@@ -472,6 +486,7 @@ fn read_captures(
         if let Some(e) = write_error {
             return Err(e.into());
         }
+        series.push((result.capture.first_ts, result.capture.last_ts, midstream));
         if result.capture.nothing_decodable() {
             say("error", &name, &unsupported(&result));
             status = ExitStatus::Error;
@@ -495,7 +510,29 @@ fn read_captures(
         let capture_findings = checker.capture_done(&result, attempts);
         h.capture(&result, capture_findings, damaged)?;
     }
+    if !run.merge && looks_rotated(&series) {
+        let _ = writeln!(
+            io::stderr(),
+            "synack: note: these {} captures look like one rotated series (each starts mid-stream where the previous one ended); --merge reads them as one timeline",
+            series.len()
+        );
+    }
     Ok(status)
+}
+
+/// Captures read one after another look like one capture cut into files (tcpdump -C/-G, a
+/// ring buffer) when each starts within 2 s after the previous one ended, with connections
+/// picked up mid-stream: what `--merge` is for.
+fn looks_rotated(series: &[(Option<Timestamp>, Option<Timestamp>, u64)]) -> bool {
+    series.len() > 1
+        && series.windows(2).all(|w| {
+            let ((_, Some(prev_end), _), (Some(next_start), _, midstream)) = (w[0], w[1]) else {
+                return false;
+            };
+            midstream > 0
+                && next_start >= prev_end
+                && next_start.since(prev_end) <= std::time::Duration::from_secs(2)
+        })
 }
 
 struct ReportHandler<'a> {
