@@ -4,7 +4,7 @@
 //! means / Why it matters / What to do / RFC reference) and a help line naming the next step.
 //!
 //! Connection rules are checked when a connection ends; capture rules (and the two that need
-//! the whole timeline, HS005 and TW001) when a capture has been read.
+//! the whole timeline, HS005, SC001 and TW001) when a capture has been read.
 
 mod capture;
 mod config;

@@ -179,6 +179,7 @@ impl ConnReport {
             (Some(a), Some(b)) => Some(a + b),
             (a, _) => a,
         };
+        let answer = c.answer();
         let detail = |s: &crate::tcp::Side| SideDetail {
             ip_bytes: s.ip_bytes,
             retransmits: s.retransmits,
@@ -210,7 +211,7 @@ impl ConnReport {
             syn_retransmit_intervals: o.syn.intervals().map(secs).collect(),
             synack_retransmits: r.synack.retransmits(),
             synack_isns: r.synack_isns,
-            rst: c.answer().map(|x| RstJson {
+            rst: answer.map(|x| RstJson {
                 by: x.by.name(),
                 frame: x.frame,
                 state: x.state.name(),
@@ -239,9 +240,7 @@ impl ConnReport {
             resp_ep: c.resp,
             handshake_rtt: rtt,
             rst_segments: c.rst_segments,
-            rejected_icmp: c
-                .answer()
-                .is_some_and(|a| a.kind == crate::tcp::RstKind::Icmp),
+            rejected_icmp: answer.is_some_and(|a| a.kind == crate::tcp::RstKind::Icmp),
         }
     }
 
