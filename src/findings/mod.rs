@@ -3,7 +3,7 @@
 //! changes meaning, a name, a default severity, an `explain` text (its doc comment: What it
 //! means / Why it matters / What to do / RFC reference) and a help line naming the next step.
 //!
-//! Connection rules are checked when a connection ends; capture rules (and the two that need
+//! Connection rules are checked when a connection ends; capture rules (and the three that need
 //! the whole timeline, HS005, SC001 and TW001) when a capture has been read.
 
 mod capture;
