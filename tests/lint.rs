@@ -193,31 +193,9 @@ fn junit_format() {
     insta::assert_snapshot!(out);
 }
 
-/// SARIF 2.1.0's schema: ../shared/schemas' copy when present, else the same file vendored in
-/// tests/ (OASIS, sarif-spec master).
-fn sarif_validator() -> jsonschema::Validator {
-    let shared =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/sarif-schema-2.1.0.json");
-    let path = if shared.is_file() {
-        shared
-    } else {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sarif-schema-2.1.0.json")
-    };
-    let text = std::fs::read_to_string(&path).expect("schema");
-    // The official schema's `language` pattern ends in a stray `]` that JavaScript regexes take
-    // literally and the Rust validator rejects as a pattern; synack writes no `language`, so
-    // the pattern is only made well-formed here, with the meaning JavaScript gives it.
-    let text = text.replace(
-        r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#,
-        r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$""#,
-    );
-    let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
-    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schema: {e}"))
-}
-
 #[test]
 fn sarif_validates_against_the_2_1_0_schema() {
-    let validator = sarif_validator();
+    let validator = common::sarif_validator();
     let mut captures = vec![BLACKHOLE.to_string(), CLEAN.to_string()];
     for f in [
         "refused",

@@ -107,8 +107,19 @@ impl fmt::Display for CaptureError {
         if let Some(o) = self.offset {
             write!(f, "at byte {o}: ")?;
         }
+        write!(f, "{}", self.kind)
+    }
+}
+
+/// What went wrong and what to do, without the offset.
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const GIVE: &str = "give a capture written by tcpdump -w, dumpcap, tshark or Wireshark";
-        match &self.kind {
+        match self {
+            ErrorKind::Io(e) if e.kind() == io::ErrorKind::IsADirectory => write!(
+                f,
+                "is a directory, not a capture; give the capture files in it (for example DIR/*.pcap)"
+            ),
             ErrorKind::Io(e) => write!(f, "cannot read the capture: {e}; check the path and permissions"),
             ErrorKind::Empty => write!(f, "the file is empty; {GIVE}"),
             ErrorKind::TooShort(n) => write!(
@@ -235,7 +246,12 @@ impl CaptureReader {
         let n = head.len();
         if n == 0 {
             if let Some(e) = input.status.take_error() {
-                return Err(CaptureError::at(0, ErrorKind::Io(e)));
+                // A directory opens on Unix and fails at its first read: no offset to name.
+                let offset = (e.kind() != io::ErrorKind::IsADirectory).then_some(0);
+                return Err(CaptureError {
+                    offset,
+                    kind: ErrorKind::Io(e),
+                });
             }
         }
         let format = sniff(&head)?;

@@ -12,9 +12,9 @@ use crate::findings::{
 };
 use crate::report::summary::Tally;
 use crate::report::{
-    ConnReport, CsvEmitter, Emitter, GithubEmitter, HumanEmitter, JsonEmitter, JsonlEmitter,
-    JunitEmitter, LintJsonEmitter, Render, SarifEmitter, Summary, TableEmitter, TableOptions,
-    ZeekEmitter,
+    ConnReport, CsvEmitter, Emitter, GithubEmitter, HumanEmitter, InputError, JsonEmitter,
+    JsonlEmitter, JunitEmitter, LintJsonEmitter, Render, SarifEmitter, Summary, TableEmitter,
+    TableOptions, ZeekEmitter,
 };
 use crate::tcp::{Connection, TcpConfig};
 use crate::time::Timestamp;
@@ -404,6 +404,8 @@ trait Handler {
     /// A connection has ended (in the order they end); `bytes`: the buffer its rendered bytes
     /// are in.
     fn connection(&mut self, p: Prepared, bytes: &[u8]) -> io::Result<()>;
+    /// A capture could not be read, or only in part (its `capture` follows).
+    fn error(&mut self, e: &InputError) -> io::Result<()>;
     /// A capture has been read, with its capture-wide findings; `error`: it was damaged beyond a
     /// cut tail.
     fn capture(
@@ -439,7 +441,7 @@ fn read_captures(
             match CaptureReader::open(path) {
                 Ok(r) => readers.push((name, r)),
                 Err(e) => {
-                    say("error", &name, &e);
+                    failed(h, &name, e.offset, e.kind.to_string())?;
                     status = ExitStatus::Error;
                 }
             }
@@ -488,7 +490,7 @@ fn read_captures(
         }
         series.push((result.capture.first_ts, result.capture.last_ts, midstream));
         if result.capture.nothing_decodable() {
-            say("error", &name, &unsupported(&result));
+            failed(h, &name, None, unsupported(&result))?;
             status = ExitStatus::Error;
             continue;
         }
@@ -496,13 +498,20 @@ fn read_captures(
         for file in result.files() {
             let Some(d) = &file.damage else { continue };
             let read = format!(
-                "{d}; analysed the {} whole records before it",
-                file.stats.packets
+                "{}; analysed the {} whole records before it",
+                d.kind, file.stats.packets
             );
             if d.is_cut() {
-                say("warning", &file.path, &read);
+                say(
+                    "warning",
+                    &file.path,
+                    &format!(
+                        "{d}; analysed the {} whole records before it",
+                        file.stats.packets
+                    ),
+                );
             } else {
-                say("error", &file.path, &read);
+                failed(h, &file.path, d.offset, read)?;
                 status = ExitStatus::Error;
                 damaged = true;
             }
@@ -518,6 +527,18 @@ fn read_captures(
         );
     }
     Ok(status)
+}
+
+/// A capture that could not be read (or only in part): one line on stderr, and the emitter's
+/// `errors`.
+fn failed(h: &mut dyn Handler, path: &str, offset: Option<u64>, message: String) -> io::Result<()> {
+    let e = InputError {
+        path: path.to_string(),
+        offset,
+        message,
+    };
+    say("error", path, &e.located());
+    h.error(&e)
 }
 
 /// Captures read one after another look like one capture cut into files (tcpdump -C/-G, a
@@ -558,6 +579,10 @@ impl Handler for ReportHandler<'_> {
             (None, Some(rec)) => self.out.connection(&rec),
             (None, None) => Ok(()),
         }
+    }
+
+    fn error(&mut self, e: &InputError) -> io::Result<()> {
+        self.out.error(e)
     }
 
     fn capture(
@@ -623,6 +648,10 @@ impl Handler for LintHandler<'_> {
             self.codes.add(f.code);
         }
         Ok(())
+    }
+
+    fn error(&mut self, e: &InputError) -> io::Result<()> {
+        self.out.error(e)
     }
 
     fn capture(

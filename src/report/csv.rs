@@ -1,6 +1,11 @@
 //! `--format csv`: one row per connection, with a header row.
+//!
+//! A run where a capture could not be read never looks like a healthy CSV: the header is
+//! written only once a capture has been read, and the document ends with one
+//! `# synack: error: PATH: …` line per capture not read. Readers that take comments (pandas'
+//! `comment="#"`, DuckDB's `comment = '#'`) skip them; the others stop on them, as they should.
 
-use super::{ConnReport, Emitter, Summary};
+use super::{ConnReport, Emitter, InputError, Summary};
 use crate::analyze::CaptureResult;
 use crate::findings::Verdict;
 use std::io::{self, Write};
@@ -36,22 +41,31 @@ const HEADER: [&str; 27] = [
 ];
 
 pub struct CsvEmitter<W: Write> {
-    out: csv::Writer<W>,
+    /// Taken at the end, to write the error lines under the rows.
+    out: Option<csv::Writer<W>>,
     header: bool,
+    errors: Vec<InputError>,
 }
 
 impl<W: Write> CsvEmitter<W> {
     pub fn new(out: W) -> Self {
         CsvEmitter {
-            out: csv::Writer::from_writer(out),
+            out: Some(csv::Writer::from_writer(out)),
             header: false,
+            errors: Vec::new(),
         }
+    }
+
+    fn out(&mut self) -> io::Result<&mut csv::Writer<W>> {
+        self.out
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the CSV document is finished"))
     }
 
     fn header(&mut self) -> io::Result<()> {
         if !self.header {
             self.header = true;
-            self.out.write_record(HEADER).map_err(io_error)?;
+            self.out()?.write_record(HEADER).map_err(io_error)?;
         }
         Ok(())
     }
@@ -94,17 +108,33 @@ impl<W: Write> Emitter for CsvEmitter<W> {
             c.midstream.to_string(),
             c.reused_time_wait.to_string(),
         ];
-        self.out.write_record(&row).map_err(io_error)?;
+        self.out()?.write_record(&row).map_err(io_error)?;
+        Ok(())
+    }
+
+    fn error(&mut self, e: &InputError) -> io::Result<()> {
+        self.errors.push(e.clone());
         Ok(())
     }
 
     fn capture(&mut self, _: &CaptureResult, _: Option<&Verdict>) -> io::Result<()> {
-        Ok(())
+        // A capture read with no connection still gets its header: an empty table, truly.
+        self.header()
     }
 
     fn finish(&mut self, _: &Summary) -> io::Result<()> {
-        self.header()?;
-        self.out.flush()
+        let Some(csv) = self.out.take() else {
+            return Ok(());
+        };
+        let mut out = csv
+            .into_inner()
+            .map_err(|e| io::Error::new(e.error().kind(), e.error().to_string()))?;
+        for e in &self.errors {
+            // One line each: messages hold no newline, but a path might.
+            let line = format!("# synack: error: {}: {}", e.path, e.located());
+            writeln!(out, "{}", line.replace(['\n', '\r'], " "))?;
+        }
+        out.flush()
     }
 }
 

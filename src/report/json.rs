@@ -1,10 +1,10 @@
 //! `--format json`: one document, CONTRACT.md's schema 1, written while the capture is read:
-//! each connection as it ends, then the captures, the summary and the findings. Consumers must
+//! each connection as it ends, then `failed` and `errors`, the captures, the summary and the findings. Consumers must
 //! not rely on key order.
 
 use super::fast_json;
 use super::spill::Spill;
-use super::{ConnReport, Emitter, Render, Summary, SCHEMA_VERSION};
+use super::{ConnReport, Emitter, InputError, Render, Summary, SCHEMA_VERSION};
 use crate::analyze::{CaptureResult, CaptureSummary};
 use crate::findings::Verdict;
 use serde::Serialize;
@@ -106,6 +106,8 @@ pub struct JsonEmitter<W: Write> {
     findings: Spill,
     /// Where a connection is serialized before it is written.
     scratch: Vec<u8>,
+    /// Captures not read: `failed` and `errors`.
+    errors: Vec<InputError>,
 }
 
 impl<W: Write> JsonEmitter<W> {
@@ -117,6 +119,7 @@ impl<W: Write> JsonEmitter<W> {
             captures: Vec::new(),
             findings: Spill::default(),
             scratch: Vec::new(),
+            errors: Vec::new(),
         }
     }
 
@@ -199,6 +202,11 @@ impl<W: Write> Emitter for JsonEmitter<W> {
         Some(Arc::new(JsonRender))
     }
 
+    fn error(&mut self, e: &InputError) -> io::Result<()> {
+        self.errors.push(e.clone());
+        Ok(())
+    }
+
     fn capture(&mut self, c: &CaptureResult, _: Option<&Verdict>) -> io::Result<()> {
         self.start()?;
         self.captures.push(compact(&CaptureJson::of(c))?);
@@ -208,7 +216,12 @@ impl<W: Write> Emitter for JsonEmitter<W> {
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         self.start()?;
         let close = if self.connections == 0 { "]" } else { "\n  ]" };
-        write!(self.out, "{close},\n  \"captures\": [")?;
+        write!(
+            self.out,
+            "{close},\n  \"failed\": {},\n  \"errors\": {},\n  \"captures\": [",
+            !self.errors.is_empty(),
+            compact(&self.errors)?
+        )?;
         for (i, c) in self.captures.iter().enumerate() {
             let sep = if i == 0 { "" } else { "," };
             write!(self.out, "{sep}\n    {c}")?;

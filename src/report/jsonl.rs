@@ -1,8 +1,9 @@
 //! `--format jsonl`: one JSON object per line, each with a `type` of `capture`, `connection`,
-//! `finding` or `summary`; connections are written as they end.
+//! `finding`, `error` or `summary`; connections are written as they end, errors as they happen
+//! (and again in the summary's `errors`, with `failed`).
 
 use super::fast_json;
-use super::{CaptureJson, ConnReport, Emitter, Render, Summary, SCHEMA_VERSION};
+use super::{CaptureJson, ConnReport, Emitter, InputError, Render, Summary, SCHEMA_VERSION};
 use crate::analyze::CaptureResult;
 use crate::findings::Verdict;
 use serde::Serialize;
@@ -19,6 +20,8 @@ struct Tagged<'a, T: Serialize> {
 
 pub struct JsonlEmitter<W: Write> {
     out: W,
+    /// Repeated in the summary line, after each was written as it happened.
+    errors: Vec<InputError>,
     /// Where a connection's lines are made before they are written.
     scratch: Vec<u8>,
 }
@@ -27,6 +30,7 @@ impl<W: Write> JsonlEmitter<W> {
     pub fn new(out: W) -> Self {
         JsonlEmitter {
             out,
+            errors: Vec::new(),
             scratch: Vec::new(),
         }
     }
@@ -79,6 +83,12 @@ impl<W: Write> Emitter for JsonlEmitter<W> {
         self.line("finding", f)
     }
 
+    fn error(&mut self, e: &InputError) -> io::Result<()> {
+        self.line("error", e)?;
+        self.errors.push(e.clone());
+        self.out.flush()
+    }
+
     fn capture(&mut self, c: &CaptureResult, _: Option<&Verdict>) -> io::Result<()> {
         self.line("capture", &CaptureJson::of(c))?;
         // A consumer reading the stream live sees each capture as soon as it is done.
@@ -90,15 +100,19 @@ impl<W: Write> Emitter for JsonlEmitter<W> {
         struct Versioned<'a, T: Serialize> {
             schema: u32,
             synack_version: &'static str,
+            failed: bool,
+            errors: &'a [InputError],
             #[serde(flatten)]
             summary: &'a T,
         }
         let v = Versioned {
             schema: SCHEMA_VERSION,
             synack_version: env!("CARGO_PKG_VERSION"),
+            failed: !self.errors.is_empty(),
+            errors: &self.errors,
             summary: &summary.to_json(),
         };
-        self.line("summary", &v)?;
+        line(&mut self.out, "summary", &v)?;
         self.out.flush()
     }
 }

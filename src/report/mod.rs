@@ -30,6 +30,29 @@ use std::sync::Arc;
 /// Version of the JSON document's layout (CONTRACT.md's `schema`).
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// A capture that could not be read, or only up to a corrupt block, or held nothing synack
+/// decodes: one entry of the document's `errors` (CONTRACT.md, "A failed run never looks
+/// clean"). Each format shows every one, and a run with any exits 2.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct InputError {
+    /// The file, as given on the command line (one file of a `--merge`, not the merged name).
+    pub path: String,
+    /// Byte offset in the (decompressed) capture, where there is one.
+    pub offset: Option<u64>,
+    /// What went wrong and what to do, without the offset.
+    pub message: String,
+}
+
+impl InputError {
+    /// `at byte N: message`, or the message alone.
+    pub fn located(&self) -> String {
+        match self.offset {
+            Some(o) => format!("at byte {o}: {}", self.message),
+            None => self.message.clone(),
+        }
+    }
+}
+
 /// The part of a format that needs no writer: turning a connection and its findings into the
 /// bytes the emitter will write. It runs on the tracker threads with `--jobs`, so serializing
 /// uses every core as well.
@@ -60,6 +83,10 @@ pub trait Emitter {
     fn renderer(&self) -> Option<Arc<dyn Render>> {
         None
     }
+    /// A capture could not be read (no [`Emitter::capture`] follows for it), or was read only
+    /// up to a corrupt block (its `capture` follows). Every format must show it: a run with an
+    /// error never looks clean.
+    fn error(&mut self, error: &InputError) -> io::Result<()>;
     /// A capture has been read to its end (or to its damage); its connections and findings have
     /// all been handed over. `verdict` is lint's judgement of it.
     fn capture(&mut self, capture: &CaptureResult, verdict: Option<&Verdict>) -> io::Result<()>;

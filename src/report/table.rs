@@ -4,7 +4,7 @@
 //! never with NO_COLOR.
 
 use super::summary::CONN_STATES;
-use super::{ConnReport, Emitter, Summary};
+use super::{ConnReport, Emitter, InputError, Summary};
 use crate::analyze::CaptureResult;
 use crate::findings::Verdict;
 use crate::findings::{Finding, Severity};
@@ -31,6 +31,7 @@ pub struct TableEmitter<W: Write> {
     captures: Vec<String>,
     /// Per rule: (code, name, severity, count, first message), in the order first seen.
     findings: Vec<(&'static str, &'static str, Severity, u64, String)>,
+    errors: Vec<InputError>,
 }
 
 impl<W: Write> TableEmitter<W> {
@@ -44,7 +45,30 @@ impl<W: Write> TableEmitter<W> {
             seen_troubled: 0,
             captures: Vec::new(),
             findings: Vec::new(),
+            errors: Vec::new(),
         }
+    }
+
+    /// The captures that could not be read, in a table headed in red: they come before every
+    /// figure, so no total reads as if they had been empty.
+    fn errors_table(&self) -> Table {
+        let mut t = self.table();
+        t.set_header(vec![
+            self.paint("Not read", Some(Color::Red)),
+            Cell::new("Where"),
+            Cell::new("Why, and what to do"),
+        ]);
+        for e in &self.errors {
+            let at = e
+                .offset
+                .map_or_else(|| "-".to_string(), |o| format!("byte {o}"));
+            t.add_row(vec![
+                Cell::new(&e.path),
+                Cell::new(at),
+                Cell::new(&e.message),
+            ]);
+        }
+        t
     }
 
     fn table(&self) -> Table {
@@ -452,6 +476,11 @@ impl<W: Write> Emitter for TableEmitter<W> {
         Ok(())
     }
 
+    fn error(&mut self, e: &InputError) -> io::Result<()> {
+        self.errors.push(e.clone());
+        Ok(())
+    }
+
     fn capture(&mut self, c: &CaptureResult, _: Option<&Verdict>) -> io::Result<()> {
         self.captures.push(c.capture.path.clone());
         let t = self.capture_table(c);
@@ -464,6 +493,16 @@ impl<W: Write> Emitter for TableEmitter<W> {
         };
         order(&mut self.troubled, &self.captures);
         order(&mut self.clean, &self.captures);
+        if !self.errors.is_empty() {
+            writeln!(self.out, "{}", self.errors_table())?;
+            if self.captures.is_empty() {
+                writeln!(
+                    self.out,
+                    "No capture could be read: nothing to report (exit status 2)"
+                )?;
+                return self.out.flush();
+            }
+        }
         writeln!(self.out, "{}", self.summary_table(s))?;
         if let Some(m) = self.matrix_table(s) {
             writeln!(self.out, "Final states\n{m}")?;
@@ -492,6 +531,20 @@ impl<W: Write> Emitter for TableEmitter<W> {
                     self.seen, self.seen_troubled
                 )?;
             }
+        }
+        if !self.errors.is_empty() {
+            let n = self.errors.len();
+            let text = format!(
+                "Incomplete: {n} capture{} could not be read (the \"Not read\" table above); these figures cover only {}",
+                if n == 1 { "" } else { "s" },
+                self.captures.join(", ")
+            );
+            let line = if self.opts.color {
+                format!("\u{1b}[1;31m{text}\u{1b}[0m")
+            } else {
+                text
+            };
+            writeln!(self.out, "{line}")?;
         }
         self.out.flush()
     }

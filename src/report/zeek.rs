@@ -1,8 +1,12 @@
 //! `--format zeek`: a conn.log in Zeek's TSV layout, header lines included, so zeek-cut and other
 //! Zeek tooling read it unchanged. Fields synack does not compute are unset (`-`). `#open` and
 //! `#close` carry capture time, so the output is reproducible.
+//!
+//! The header is written once a capture has been read: a run that read nothing prints no empty
+//! log. Each capture that could not be read gets an `#error` line before `#close` (zeek-cut
+//! skips `#` lines; the exit status is 2).
 
-use super::{ConnReport, Emitter, Summary};
+use super::{ConnReport, Emitter, InputError, Summary};
 use crate::analyze::CaptureResult;
 use crate::findings::Verdict;
 use crate::time::Timestamp;
@@ -15,6 +19,7 @@ pub struct ZeekEmitter<W: Write> {
     out: W,
     opened: bool,
     last: Option<Timestamp>,
+    errors: Vec<InputError>,
 }
 
 impl<W: Write> ZeekEmitter<W> {
@@ -23,6 +28,7 @@ impl<W: Write> ZeekEmitter<W> {
             out,
             opened: false,
             last: None,
+            errors: Vec::new(),
         }
     }
 
@@ -127,9 +133,19 @@ impl<W: Write> Emitter for ZeekEmitter<W> {
         Ok(())
     }
 
+    fn error(&mut self, e: &InputError) -> io::Result<()> {
+        self.errors.push(e.clone());
+        Ok(())
+    }
+
     fn finish(&mut self, _: &Summary) -> io::Result<()> {
-        self.open(None)?;
-        writeln!(self.out, "#close\t{}", zeek_time(self.last))?;
+        for e in &self.errors {
+            let line = format!("#error\t{}\t{}", e.path, e.located());
+            writeln!(self.out, "{}", line.replace(['\n', '\r'], " "))?;
+        }
+        if self.opened {
+            writeln!(self.out, "#close\t{}", zeek_time(self.last))?;
+        }
         self.out.flush()
     }
 }

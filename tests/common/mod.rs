@@ -34,3 +34,25 @@ pub fn testdata(name: &str) -> PathBuf {
         .join("testdata")
         .join(name)
 }
+
+/// SARIF 2.1.0's schema: ../shared/schemas' copy when present, else the same file vendored in
+/// tests/ (OASIS, sarif-spec master).
+pub fn sarif_validator() -> jsonschema::Validator {
+    let shared =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/sarif-schema-2.1.0.json");
+    let path = if shared.is_file() {
+        shared
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sarif-schema-2.1.0.json")
+    };
+    let text = std::fs::read_to_string(&path).expect("schema");
+    // The official schema's `language` pattern ends in a stray `]` that JavaScript regexes take
+    // literally and the Rust validator rejects as a pattern; synack writes no `language`, so
+    // the pattern is only made well-formed here, with the meaning JavaScript gives it.
+    let text = text.replace(
+        r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#,
+        r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$""#,
+    );
+    let schema = serde_json::from_str::<serde_json::Value>(&text).expect("schema is JSON");
+    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schema: {e}"))
+}

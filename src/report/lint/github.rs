@@ -2,12 +2,13 @@
 //! (`::warning title=HS001 syn-retransmitted,file=x.pcap::…`), shown as annotations: at most
 //! `--max-annotations` per rule (GitHub shows only the first few of a step anyway), then one
 //! notice per rule counting those left out. With `$GITHUB_STEP_SUMMARY` set, a Markdown table of
-//! the verdicts is appended to that file for the job's summary page.
+//! the verdicts is appended to that file for the job's summary page. A capture that could not be
+//! read is an `::error` annotation and an `error` row, always.
 
 use super::locator;
 use crate::analyze::CaptureResult;
 use crate::findings::{Finding, Severity, Verdict};
-use crate::report::{Emitter, Summary};
+use crate::report::{Emitter, InputError, Summary};
 use std::io::{self, Write};
 
 pub struct GithubEmitter<W: Write> {
@@ -47,6 +48,21 @@ fn property(s: &str) -> String {
 }
 
 impl<W: Write> Emitter for GithubEmitter<W> {
+    /// Never held back by `--max-annotations`.
+    fn error(&mut self, e: &InputError) -> io::Result<()> {
+        self.summary_rows.push(format!(
+            "| `{}` | error | | | | {} |",
+            e.path.replace('|', "\\|"),
+            e.located().replace('|', "\\|")
+        ));
+        writeln!(
+            self.out,
+            "::error title=synack: capture error,file={}::{}",
+            property(&e.path),
+            data(&e.located())
+        )
+    }
+
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
         let (shown, left) = self.shown.entry(f.code).or_default();
         if *shown >= self.max_per_rule {

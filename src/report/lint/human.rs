@@ -1,13 +1,14 @@
 //! `--format human`: for each capture, findings grouped by rule (errors first, then warnings,
 //! then info) with their count, a `-->`
 //! locator and the message for each, the rule's help line, and the capture's verdict; a verdict
-//! line for the whole run at the end.
+//! line for the whole run at the end: `error` when a capture could not be read (each named
+//! where it happened), whatever the findings.
 
 use super::locator;
 use crate::analyze::CaptureResult;
 use crate::findings::{Finding, Severity, Verdict};
 use crate::report::spill::Grouped;
-use crate::report::{Emitter, Summary};
+use crate::report::{Emitter, InputError, Summary};
 use std::io::{self, Write};
 
 pub struct HumanEmitter<W: Write> {
@@ -16,6 +17,8 @@ pub struct HumanEmitter<W: Write> {
     /// The current capture's findings, as text, by rule: memory does not grow with them.
     pending: Grouped,
     verdicts: Vec<Verdict>,
+    /// Captures not read: the run's verdict is `error`.
+    errors: u64,
 }
 
 impl<W: Write> HumanEmitter<W> {
@@ -25,6 +28,7 @@ impl<W: Write> HumanEmitter<W> {
             color,
             pending: Grouped::default(),
             verdicts: Vec::new(),
+            errors: 0,
         }
     }
 
@@ -63,6 +67,17 @@ fn counts(errors: u64, warnings: u64, info: u64) -> String {
 }
 
 impl<W: Write> Emitter for HumanEmitter<W> {
+    fn error(&mut self, e: &InputError) -> io::Result<()> {
+        self.errors += 1;
+        writeln!(
+            self.out,
+            "{}: {}: {}\n",
+            self.paint("error", "1;31"),
+            e.path,
+            e.located()
+        )
+    }
+
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
         let out = self.pending.group(f.code);
         writeln!(out, "  --> {}", locator(f))?;
@@ -129,14 +144,21 @@ impl<W: Write> Emitter for HumanEmitter<W> {
             .first()
             .map_or(Severity::Warning, |v| v.fail_on);
         let n = self.verdicts.len() as u64;
-        let verdict = if failed == 0 {
+        let verdict = if self.errors > 0 || self.verdicts.iter().any(|v| v.error) {
+            self.paint("error", "1;31")
+        } else if failed == 0 {
             self.paint("passed", "1;32")
         } else {
             self.paint("failed", "1;31")
         };
+        let not_read = if self.errors > 0 {
+            format!(" ({} not read)", self.errors)
+        } else {
+            String::new()
+        };
         writeln!(
             self.out,
-            "synack lint: {} ({}) in {}; fail-on {fail_on}: {} of {} failed: {verdict}",
+            "synack lint: {} ({}) in {}{not_read}; fail-on {fail_on}: {} of {} failed: {verdict}",
             plural(e + w + i, "finding"),
             counts(e, w, i),
             plural(n, "capture"),

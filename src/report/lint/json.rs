@@ -1,11 +1,12 @@
-//! `--format json` for lint: the findings, and the verdict of each capture and of the run.
+//! `--format json` for lint: the findings, and the verdict of each capture and of the run
+//! (`failed` also when a capture could not be read: `errors` says which).
 //! Findings are written as they come (held in a [`PrettyItems`]), so memory does not grow with
 //! them.
 
 use super::PrettyItems;
 use crate::analyze::CaptureResult;
 use crate::findings::{Finding, Verdict};
-use crate::report::{Emitter, Summary, SCHEMA_VERSION};
+use crate::report::{Emitter, InputError, Summary, SCHEMA_VERSION};
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
@@ -16,6 +17,7 @@ pub struct LintJsonEmitter<W: Write> {
     captures: Vec<Value>,
     failed: bool,
     fail_on: Option<String>,
+    errors: Vec<InputError>,
 }
 
 impl<W: Write> LintJsonEmitter<W> {
@@ -26,11 +28,17 @@ impl<W: Write> LintJsonEmitter<W> {
             captures: Vec::new(),
             failed: false,
             fail_on: None,
+            errors: Vec::new(),
         }
     }
 }
 
 impl<W: Write> Emitter for LintJsonEmitter<W> {
+    fn error(&mut self, e: &InputError) -> io::Result<()> {
+        self.errors.push(e.clone());
+        Ok(())
+    }
+
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
         self.findings.push(f)
     }
@@ -68,7 +76,8 @@ impl<W: Write> Emitter for LintJsonEmitter<W> {
             "schema": SCHEMA_VERSION,
             "synack_version": env!("CARGO_PKG_VERSION"),
             "fail_on": self.fail_on,
-            "failed": self.failed,
+            "failed": self.failed || !self.errors.is_empty(),
+            "errors": self.errors,
             "captures": self.captures,
             "findings": [],
         });

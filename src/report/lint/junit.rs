@@ -1,11 +1,13 @@
 //! `--format junit`: JUnit XML for CI test reports: a testsuite per capture, a testcase per
 //! rule, a failure where that rule's findings at or above `--fail-on` exceed the allowed count.
+//! A capture that could not be read is a testsuite of its own with one `<error>`; one read only
+//! up to a corrupt block has the `<error>` in its suite, before the rules.
 
 use super::locator;
 use crate::analyze::CaptureResult;
 use crate::findings::{Finding, Verdict};
 use crate::report::spill::{Grouped, Spill};
-use crate::report::{Emitter, Summary};
+use crate::report::{Emitter, InputError, Summary};
 use std::io::{self, Write};
 
 pub struct JunitEmitter<W: Write> {
@@ -16,6 +18,9 @@ pub struct JunitEmitter<W: Write> {
     suites: Spill,
     tests: u64,
     failures: u64,
+    errors: u64,
+    /// Errors not yet in a suite: a damaged capture's goes into its own suite when it comes.
+    unplaced: Vec<InputError>,
 }
 
 impl<W: Write> JunitEmitter<W> {
@@ -26,7 +31,27 @@ impl<W: Write> JunitEmitter<W> {
             suites: Spill::default(),
             tests: 0,
             failures: 0,
+            errors: 0,
+            unplaced: Vec::new(),
         }
+    }
+
+    /// The testcase that says a file could not be read (or only in part).
+    fn error_case(&mut self, suite: &str, e: &InputError) -> io::Result<()> {
+        self.tests += 1;
+        self.errors += 1;
+        let s = &mut self.suites;
+        writeln!(
+            s,
+            "    <testcase name=\"read capture\" classname=\"{suite}\">"
+        )?;
+        writeln!(
+            s,
+            "      <error type=\"capture-not-read\" message=\"{}\">{}</error>",
+            xml(&e.located()),
+            xml(&format!("{}: {}", e.path, e.located()))
+        )?;
+        writeln!(s, "    </testcase>")
     }
 }
 
@@ -47,6 +72,11 @@ fn xml(s: &str) -> String {
 }
 
 impl<W: Write> Emitter for JunitEmitter<W> {
+    fn error(&mut self, e: &InputError) -> io::Result<()> {
+        self.unplaced.push(e.clone());
+        Ok(())
+    }
+
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
         let line = xml(&format!("{}: {}", locator(f), f.message));
         write!(self.pending.group(f.code), "\n{line}")
@@ -57,15 +87,26 @@ impl<W: Write> Emitter for JunitEmitter<W> {
         let Some(v) = verdict else { return Ok(()) };
         let name = xml(&c.capture.path);
         let failures = v.tallies.iter().filter(|t| t.failed()).count() as u64;
-        let tests = v.tallies.len() as u64;
-        self.tests += tests;
+        // This capture's own errors (a corrupt block in it, or in one of its merged files).
+        let files: Vec<&str> = std::iter::once(c.capture.path.as_str())
+            .chain(c.parts.iter().map(|p| p.path.as_str()))
+            .collect();
+        let (own, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.unplaced)
+            .into_iter()
+            .partition(|e| files.contains(&e.path.as_str()));
+        self.unplaced = rest;
+        let tests = v.tallies.len() as u64 + own.len() as u64;
+        self.tests += v.tallies.len() as u64;
         self.failures += failures;
-        let s = &mut self.suites;
         writeln!(
-            s,
+            self.suites,
             "  <testsuite name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{}\" skipped=\"0\">",
-            u8::from(v.error)
+            own.len()
         )?;
+        for e in &own {
+            self.error_case(&name, e)?;
+        }
+        let s = &mut self.suites;
         for t in &v.tallies {
             let case = xml(&format!("{} {}", t.rule.code, t.rule.name));
             // The rule's findings, one per line: each was held led by a newline.
@@ -103,11 +144,21 @@ impl<W: Write> Emitter for JunitEmitter<W> {
     }
 
     fn finish(&mut self, _: &Summary) -> io::Result<()> {
+        // Captures that were never read: a suite each.
+        for e in std::mem::take(&mut self.unplaced) {
+            let name = xml(&e.path);
+            writeln!(
+                self.suites,
+                "  <testsuite name=\"{name}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">"
+            )?;
+            self.error_case(&name, &e)?;
+            writeln!(self.suites, "  </testsuite>")?;
+        }
         writeln!(self.out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
         writeln!(
             self.out,
-            "<testsuites name=\"synack lint\" tests=\"{}\" failures=\"{}\">",
-            self.tests, self.failures
+            "<testsuites name=\"synack lint\" tests=\"{}\" failures=\"{}\" errors=\"{}\">",
+            self.tests, self.failures, self.errors
         )?;
         self.suites.drain_to(&mut self.out, 0)?;
         writeln!(self.out, "</testsuites>")?;

@@ -1,10 +1,12 @@
 //! `--format sarif`: SARIF 2.1.0 for code-scanning dashboards: one run, one `rules[]` entry per
-//! code, the capture as the artifact of each result.
+//! code, the capture as the artifact of each result. `invocations[0].executionSuccessful` is
+//! false when a capture could not be read, with one `toolExecutionNotifications` entry each
+//! (its byte offset as the region).
 
 use super::PrettyItems;
 use crate::analyze::CaptureResult;
 use crate::findings::{all_rules, Finding, Severity, Verdict};
-use crate::report::{Emitter, Summary};
+use crate::report::{Emitter, InputError, Summary};
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
@@ -13,6 +15,8 @@ pub struct SarifEmitter<W: Write> {
     /// `runs[0].results[]`: items at 8 spaces.
     results: PrettyItems,
     artifacts: Vec<String>,
+    /// `invocations[0].toolExecutionNotifications`: one per capture not read.
+    notifications: Vec<Value>,
 }
 
 impl<W: Write> SarifEmitter<W> {
@@ -21,6 +25,7 @@ impl<W: Write> SarifEmitter<W> {
             out,
             results: PrettyItems::new(8),
             artifacts: Vec::new(),
+            notifications: Vec::new(),
         }
     }
 
@@ -49,6 +54,20 @@ fn uri(path: &str) -> String {
 }
 
 impl<W: Write> Emitter for SarifEmitter<W> {
+    fn error(&mut self, e: &InputError) -> io::Result<()> {
+        let index = self.artifact(&e.path);
+        let mut physical = json!({"artifactLocation": {"uri": uri(&e.path), "index": index}});
+        if let Some(offset) = e.offset {
+            physical["region"] = json!({"byteOffset": offset});
+        }
+        self.notifications.push(json!({
+            "level": "error",
+            "message": {"text": e.message},
+            "locations": [{"physicalLocation": physical}],
+        }));
+        Ok(())
+    }
+
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
         let index = self.artifact(&f.capture);
         let rule_index = all_rules().position(|r| r.code == f.code).unwrap_or(0);
@@ -119,6 +138,10 @@ impl<W: Write> Emitter for SarifEmitter<W> {
                     "version": env!("CARGO_PKG_VERSION"),
                     "rules": rules,
                 }},
+                "invocations": [{
+                    "executionSuccessful": self.notifications.is_empty(),
+                    "toolExecutionNotifications": self.notifications,
+                }],
                 "artifacts": artifacts,
                 "results": [],
             }],
