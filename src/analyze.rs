@@ -16,7 +16,8 @@ mod dup;
 use crate::capture::{CaptureError, CaptureReader, Format, LinkType};
 use crate::decode::{decode, DecodeStats, Decoded, NotTcp, TcpSegment};
 use crate::flow::{
-    prefetch, ConnSink, FlowKey, TimeWaitBook, TimeWaitEvent, TimeWaitHolder, Tracker,
+    prefetch, ConnSink, FlowKey, TimeWaitBook, TimeWaitEvent, TimeWaitHolder, TimeWaitScope,
+    Tracker,
 };
 use crate::tcp::{Connection, TcpConfig};
 use crate::time::Timestamp;
@@ -45,6 +46,8 @@ pub struct Options {
     pub max_connections: usize,
     /// A progress bar on stderr while reading, when every input's size is known.
     pub progress: bool,
+    /// Whose TIME-WAIT the per-host figures count (the report's filter); None: everyone's.
+    pub time_wait_scope: Option<TimeWaitScope>,
 }
 
 impl Default for Options {
@@ -54,6 +57,7 @@ impl Default for Options {
             jobs: 1,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             progress: false,
+            time_wait_scope: None,
         }
     }
 }
@@ -798,7 +802,8 @@ fn run_inline<F: FnMut(Box<Connection>, &[u8]) -> ControlFlow<()>>(
     col: &mut Collector<F>,
 ) -> (Source, Option<Timestamp>, Totals) {
     let mut tracker = (
-        Tracker::new(opts.tcp, opts.max_connections),
+        Tracker::new(opts.tcp, opts.max_connections)
+            .with_time_wait_scope(opts.time_wait_scope.clone()),
         Batch::default(),
     );
     let mut clock: Option<Timestamp> = None;
@@ -851,7 +856,8 @@ fn run_sharded<P: Prepare, F: FnMut(P::Output, &[u8]) -> ControlFlow<()>>(
             let recycle = recycle_tx.clone();
             let tcp = opts.tcp;
             let max = (opts.max_connections / jobs).max(1);
-            scope.spawn(move || tracker_thread(wrx, rtx, recycle, tcp, max, prep));
+            let tracker = Tracker::new(tcp, max).with_time_wait_scope(opts.time_wait_scope.clone());
+            scope.spawn(move || tracker_thread(wrx, rtx, recycle, tracker, prep));
         }
         drop(recycle_tx);
         let reader_stop = stop.clone();
@@ -939,11 +945,10 @@ fn tracker_thread<P: Prepare>(
     work: Receiver<Work>,
     results: SyncSender<BatchResult<P::Output>>,
     recycle: SyncSender<Segments>,
-    tcp: TcpConfig,
-    max_live: usize,
+    tracker: Tracker,
     prep: &P,
 ) {
-    let mut tracker = (Tracker::new(tcp, max_live), Batch::default());
+    let mut tracker = (tracker, Batch::default());
     while let Ok(mut w) = work.recv() {
         let mut sent = true;
         track_batch(

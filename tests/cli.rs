@@ -623,6 +623,69 @@ fn filters_by_host_port_and_state() {
 }
 
 #[test]
+fn time_wait_figures_follow_the_filter() {
+    // normal-close: 10.99.0.1:40001 -> 10.99.0.2:9001, the client ends in TIME-WAIT and the
+    // server in CLOSED (it was in LAST-ACK when the client entered TIME-WAIT).
+    let nc = kernel("normal-close.pcap");
+    let holders = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<&str> = extra.to_vec();
+        args.push(&nc);
+        json_report(&args)["summary"]["time_wait"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["host"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let client = vec!["10.99.0.1".to_string()];
+    assert_eq!(holders(&[]), client);
+    assert_eq!(holders(&["--port", "9001"]), client);
+    assert!(holders(&["--port", "9011"]).is_empty());
+    assert_eq!(
+        holders(&["--host", "10.99.0.2"]),
+        client,
+        "the server's connections"
+    );
+    assert!(holders(&["--host", "10.98.0.0/16"]).is_empty());
+    assert_eq!(holders(&["--state", "TIME-WAIT"]), client);
+    assert_eq!(
+        holders(&["--state", "CLOSED"]),
+        client,
+        "the server's final state"
+    );
+    assert_eq!(holders(&["--state", "SF"]), client);
+    assert!(holders(&["--state", "REJ"]).is_empty());
+    assert!(holders(&["--state", "SYN-SENT"]).is_empty());
+    // The table's TIME-WAIT section follows it too.
+    let table = |extra: &[&str]| {
+        let out = synack()
+            .arg("report")
+            .args(extra)
+            .arg(&nc)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(table(&[]).contains("TIME-WAIT"));
+    assert!(!table(&["--port", "9011"]).contains("10.99.0.1"));
+    // lint's TW001 counts only the TIME-WAIT of connections in scope.
+    let tw001 = |extra: &[&str]| {
+        synack()
+            .args(["lint", "--select", "TW001", "--time-wait-max", "0"])
+            .args(extra)
+            .arg(&nc)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(tw001(&[]), Some(1));
+    assert_eq!(tw001(&["--port", "9001"]), Some(1));
+    assert_eq!(tw001(&["--port", "9999"]), Some(0));
+    assert_eq!(tw001(&["--host", "10.98.0.0/16"]), Some(0));
+}
+
+#[test]
 fn jsonl_lines_are_typed() {
     let out = stdout_of(&[
         "report",

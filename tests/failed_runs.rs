@@ -379,7 +379,7 @@ fn check(r: &Run, out: &Output, summary: &str) -> Result<(), String> {
                 "a testsuite with an <error> naming the file",
             )?;
             ensure(
-                suites.len() >= 1 + usize::from(r.good.is_some() && !r.merge),
+                suites.len() == 1 + usize::from(r.good.is_some() && !(r.merge && r.bad.partial)),
                 "a testsuite per input",
             )?;
         }

@@ -5,6 +5,7 @@
 use super::{LintArgs, LintFormat, ReportArgs, ReportFormat, RuleArgs, RunArgs};
 use crate::decode::Endpoint;
 use crate::findings::{RuleConfig, Severity};
+use crate::flow::TimeWaitScope;
 use crate::report::summary::CONN_STATES;
 use crate::report::ConnReport;
 use crate::tcp::{Connection, Dir, State, TcpConfig};
@@ -112,6 +113,37 @@ impl ConnFilter {
         }
         let states = [c.side(Dir::Orig).state, c.side(Dir::Resp).state];
         self.matches_parts([c.orig, c.resp], states, "")
+    }
+
+    /// The report's filter on a live connection as its record will read: who counts in the
+    /// TIME-WAIT figures (asked when a side enters TIME-WAIT). None when nothing is filtered.
+    ///
+    /// A side enters TIME-WAIT on the peer's FIN, which it then acknowledges: the peer, in
+    /// LAST-ACK or CLOSING at that instant, settles in CLOSED or TIME-WAIT one ACK later, and
+    /// that is the state its record shows (`--state CLOSED` keeps a normal close's TIME-WAIT).
+    pub fn time_wait_scope(&self) -> Option<TimeWaitScope> {
+        if self.hosts.is_empty()
+            && self.ports.is_empty()
+            && self.states.is_empty()
+            && self.conn_states.is_empty()
+        {
+            return None;
+        }
+        let f = self.clone();
+        Some(TimeWaitScope(std::sync::Arc::new(move |c: &Connection| {
+            let settled = |me: Dir| match c.side(me).state {
+                State::LastAck if c.side(me.other()).state == State::TimeWait => State::Closed,
+                State::Closing if c.side(me.other()).state == State::TimeWait => State::TimeWait,
+                s => s,
+            };
+            let states = [settled(Dir::Orig), settled(Dir::Resp)];
+            let conn_state = if f.conn_states.is_empty() {
+                ""
+            } else {
+                c.zeek.fields().conn_state
+            };
+            f.matches_parts([c.orig, c.resp], states, conn_state)
+        })))
     }
 
     /// Whether a host is in scope (TIME-WAIT holders).

@@ -456,13 +456,20 @@ fn read_captures(
             .join("+")
             .into();
         checker.begin_capture(&name);
+        let mut keep = h.keep();
+        // The report's filter and lint's scope decide whose TIME-WAIT counts as well.
+        let time_wait_scope = keep
+            .records
+            .as_ref()
+            .or(keep.scope.as_ref())
+            .and_then(ConnFilter::time_wait_scope);
         let opts = Options {
             tcp,
             jobs: run.jobs,
             max_connections: run.max_connections,
             progress: run.progress,
+            time_wait_scope,
         };
-        let mut keep = h.keep();
         if run.jobs == 1 {
             // One thread: the emitter serializes straight to its output, without a copy.
             keep.render = None;
@@ -660,15 +667,8 @@ impl Handler for LintHandler<'_> {
         findings: Vec<Finding>,
         error: bool,
     ) -> io::Result<()> {
-        // Out of scope: TIME-WAIT held by a host --host leaves out.
-        let in_scope = |f: &&Finding| {
-            f.code != "TW001"
-                || f.orig
-                    .as_deref()
-                    .and_then(|h| h.parse().ok())
-                    .is_none_or(|h| self.cfg.scope.matches_host(h))
-        };
-        for f in findings.iter().filter(in_scope) {
+        // TW001 counted only the TIME-WAIT of connections in scope (Options::time_wait_scope).
+        for f in &findings {
             self.out.finding(f)?;
             self.codes.add(f.code);
         }

@@ -73,6 +73,17 @@ impl FlowKey {
     }
 }
 
+/// Which connections' TIME-WAIT the per-host figures count (the report's `--host`, `--port`,
+/// `--state`): asked once per side, when it enters TIME-WAIT; its exit follows the answer.
+#[derive(Clone)]
+pub struct TimeWaitScope(pub std::sync::Arc<dyn Fn(&Connection) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for TimeWaitScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TimeWaitScope")
+    }
+}
+
 /// Receives every connection once it has ended, and every TIME-WAIT entry and exit.
 pub trait ConnSink {
     fn ended(&mut self, conn: Box<Connection>);
@@ -167,6 +178,8 @@ impl Timers {
 struct Books {
     cfg: TcpConfig,
     timers: Timers,
+    /// None: every TIME-WAIT counts.
+    scope: Option<TimeWaitScope>,
 }
 
 /// The live connection table.
@@ -190,6 +203,7 @@ impl Tracker {
             books: Books {
                 cfg,
                 timers: Timers::default(),
+                scope: None,
             },
             max_live: max_live.max(1),
             next_sweep: None,
@@ -198,6 +212,12 @@ impl Tracker {
             retired: 0,
             peak_live: 0,
         }
+    }
+
+    /// Counts in the TIME-WAIT figures only the connections `scope` keeps.
+    pub fn with_time_wait_scope(mut self, scope: Option<TimeWaitScope>) -> Self {
+        self.books.scope = scope;
+        self
     }
 
     /// Connections started so far.
@@ -269,7 +289,7 @@ impl Tracker {
                 conn.clock = now;
                 let before = [State::Unknown; 2];
                 conn.on_segment(seg);
-                self.books.account(key, &conn, before, now, sink);
+                self.books.account(key, &mut conn, before, now, sink);
                 self.started += 1;
                 self.books.schedule_leave(key, &mut conn);
                 self.table.insert_new(key, conn);
@@ -332,7 +352,7 @@ impl Tracker {
                     // Stale if the FIN was retransmitted (restarting 2×MSL) or TIME-WAIT ended.
                     if conn.time_wait_deadline(d) == Some(t.at) {
                         conn.end_time_wait(d, t.at, false);
-                        sink.time_wait(TimeWaitEvent::exit(t.at, conn.endpoint(d).addr, t.conn));
+                        left_time_wait(conn, d, t.at, sink);
                     }
                 }
                 TimerKind::Leave => {
@@ -448,7 +468,7 @@ impl Books {
     fn account(
         &mut self,
         key: &Hashed,
-        conn: &Connection,
+        conn: &mut Connection,
         before: [State; 2],
         now: Timestamp,
         sink: &mut impl ConnSink,
@@ -458,7 +478,11 @@ impl Books {
             let host = conn.endpoint(d).addr;
             if is == State::TimeWait {
                 if was != State::TimeWait {
-                    sink.time_wait(TimeWaitEvent::enter(now, host, conn.id));
+                    let counted = self.scope.as_ref().is_none_or(|s| (s.0)(conn));
+                    conn.sides[d.idx()].time_wait_counted = counted;
+                    if counted {
+                        sink.time_wait(TimeWaitEvent::enter(now, host, conn.id));
+                    }
                 }
                 // A new TIME-WAIT, or one a retransmitted FIN restarted just now.
                 let restarted = conn
@@ -471,9 +495,17 @@ impl Books {
                     }
                 }
             } else if was == State::TimeWait {
-                sink.time_wait(TimeWaitEvent::exit(now, host, conn.id));
+                left_time_wait(conn, d, now, sink);
             }
         }
+    }
+}
+
+/// Side `d` leaves TIME-WAIT at `at`: the figures hear of it if they heard of its entry.
+fn left_time_wait(conn: &mut Connection, d: Dir, at: Timestamp, sink: &mut impl ConnSink) {
+    let side = &mut conn.sides[d.idx()];
+    if std::mem::take(&mut side.time_wait_counted) {
+        sink.time_wait(TimeWaitEvent::exit(at, conn.endpoint(d).addr, conn.id));
     }
 }
 
@@ -485,7 +517,7 @@ fn supersede(mut old: Box<Connection>, now: Timestamp, sink: &mut impl ConnSink)
         if old.side(d).state == State::TimeWait {
             was_tw = true;
             old.end_time_wait(d, now, true);
-            sink.time_wait(TimeWaitEvent::exit(now, old.endpoint(d).addr, old.id));
+            left_time_wait(&mut old, d, now, sink);
         }
     }
     hand_over(old, now, sink);
@@ -529,10 +561,10 @@ fn idle_deadline(conn: &Connection, idle: std::time::Duration) -> Option<Timesta
 
 /// A connection leaves the table before it finished (idle, or the table full), ended at
 /// `ended`, noticed at `now`: sides in TIME-WAIT leave the TIME-WAIT count with it.
-fn evict(conn: Box<Connection>, ended: Timestamp, now: Timestamp, sink: &mut impl ConnSink) {
+fn evict(mut conn: Box<Connection>, ended: Timestamp, now: Timestamp, sink: &mut impl ConnSink) {
     for d in [Dir::Orig, Dir::Resp] {
         if conn.side(d).state == State::TimeWait {
-            sink.time_wait(TimeWaitEvent::exit(now, conn.endpoint(d).addr, conn.id));
+            left_time_wait(&mut conn, d, now, sink);
         }
     }
     hand_over(conn, ended, sink);

@@ -232,6 +232,9 @@ pub struct Side {
     pub inferred: bool,
     /// It reached SYN-RECEIVED by answering a SYN (a passive OPEN).
     pub passive: bool,
+    /// Its TIME-WAIT counts in the per-host figures: the connection was in the report's scope
+    /// (`--host/--port/--state`) when this side entered it. Set by the flow table.
+    pub time_wait_counted: bool,
     /// The ISN of its SYN or SYN-ACK.
     pub isn: Option<SeqNum>,
     /// Its SYNs (without ACK): the first and its retransmissions.
@@ -313,6 +316,7 @@ impl Side {
         Side {
             state: State::Unknown,
             inferred: false,
+            time_wait_counted: false,
             passive: false,
             isn: None,
             syn: Attempt::default(),
