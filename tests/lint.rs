@@ -441,3 +441,46 @@ fn findings_appear_in_the_report() {
         .success()
         .stdout(predicate::str::contains("HS003").and(predicate::str::contains("syn-unanswered")));
 }
+
+/// The rules table of ../shared/CONTRACT.md, row by row: code, name, default severity and
+/// "fires when" (markup dropped) are what `synack rules` says. Skipped without ../shared.
+#[test]
+fn rules_say_what_the_contract_says() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/CONTRACT.md");
+    let Ok(contract) = std::fs::read_to_string(&path) else {
+        eprintln!("skipped: ../shared/CONTRACT.md not found");
+        return;
+    };
+    let out = Command::cargo_bin("synack")
+        .unwrap()
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
+    let ours: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut rows = 0;
+    for line in contract.lines() {
+        let cells: Vec<&str> = line
+            .split(" | ")
+            .map(|c| c.trim_matches(['|', ' ']))
+            .collect();
+        let [code, name, severity, fires] = cells[..] else {
+            continue;
+        };
+        if code.len() != 5 || !code.ends_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
+        rows += 1;
+        let rule = ours
+            .iter()
+            .find(|r| r["code"] == code)
+            .unwrap_or_else(|| panic!("{code} is in CONTRACT.md but not in `synack rules`"));
+        assert_eq!(rule["name"], name, "{code}");
+        assert_eq!(rule["severity"], severity, "{code}");
+        assert_eq!(rule["summary"], fires.replace('`', "").as_str(), "{code}");
+    }
+    assert_eq!(
+        rows,
+        ours.len(),
+        "every rule of `synack rules` is in CONTRACT.md"
+    );
+}

@@ -87,7 +87,7 @@ rules! {
     ///
     /// RFC reference: none.
     CQ006 = "CQ006", "connection-limit", Warning,
-    summary: "more live connections than --max-connections; the oldest idle ones were retired early",
+    summary: "more connections open at once than --max-connections; the oldest idle ones were written early",
     help: "raise --max-connections if memory allows, or split the capture with editcap";
 
     /// What it means: the same IP packet was captured more than once: a SPAN or mirror port

@@ -21,7 +21,7 @@ rules! {
     /// RFC reference: RFC 6298 §5 (retransmission timer and its back-off), RFC 9293 §3.8.3
     /// (user timeout), RFC 1122 §4.2.3.5 (excessive retransmissions).
     DT001 = "DT001", "data-unacknowledged", Warning,
-    summary: "a side re-sent the same data at least rto_min_retries (4) times with growing intervals and never got it acknowledged",
+    summary: "a side re-sent the same data at least rto_min_retries (4) times with growing intervals and never got it acknowledged (the peer or the path is gone)",
     help: "check that the peer is alive and reachable, and the path: a firewall or NAT that forgot the connection, a PMTU black hole";
 
     /// What it means: a receiver advertised a zero window, so its peer could send nothing, for

@@ -23,8 +23,10 @@ rules! {
     summary: "RFC 9293 §3.5.1 half-open: data to a peer answered by a RST, no close seen before",
     help: "find why the peer lost the connection (restart, NAT or firewall idle timeout, failover); use keep-alives shorter than the middlebox timeout";
 
-    /// What it means: one side's FIN was acknowledged, but the other side never closed: it sat in
-    /// CLOSE-WAIT for at least `close_wait_min` (5 s) until the capture ended.
+    /// What it means: one side's FIN was acknowledged, but the other side did not close: it sat
+    /// in CLOSE-WAIT for at least `close_wait_min` (5 s), until the capture ended or until a RST
+    /// ended the connection (often the stalled application finally aborting, or the peer giving
+    /// up). The message says which side stalled.
     ///
     /// Why it matters: CLOSE-WAIT is the application's turn: the kernel told it the peer closed
     /// (read() returned 0) and waits for it to call close(). A socket stuck there is almost
@@ -37,10 +39,12 @@ rules! {
     /// RFC reference: RFC 9293 §3.6 (closing: CLOSE-WAIT waits for the local user's CLOSE) and
     /// §3.3.2 (state diagram).
     HO002 = "HO002", "close-wait-stalled", Warning,
-    summary: "one side's FIN was acknowledged but the peer never closed (CLOSE-WAIT for at least close_wait_min, 5 s)",
+    summary: "one side's FIN was acknowledged but the peer did not close for at least close_wait_min (5 s), until capture end or until a RST ended it",
     help: "find the process holding the socket (ss -tanp state close-wait) and make it close() after reading EOF";
 
-    /// What it means: a FIN was sent again, or never acknowledged before the connection ended.
+    /// What it means: a FIN was never acknowledged by the end of the capture, and its sender is
+    /// still waiting for that ACK (FIN-WAIT-1, CLOSING or LAST-ACK). A FIN that was re-sent and
+    /// then acknowledged is not this finding: it is counted (`fin_retransmits`), nothing more.
     ///
     /// Why it matters: the closing side stays in FIN-WAIT-1 (or LAST-ACK) and retries with backoff
     /// (Linux: net.ipv4.tcp_orphan_retries); its peer never learns of the close, or its ACK never
@@ -53,7 +57,7 @@ rules! {
     /// RFC reference: RFC 9293 §3.6 (closing), §3.8.1 (retransmission of FIN, which occupies a
     /// sequence number).
     HO003 = "HO003", "fin-unacknowledged", Warning,
-    summary: "a FIN was retransmitted or never acknowledged",
+    summary: "a FIN was never acknowledged by capture end: its sender left in FIN-WAIT-1, CLOSING or LAST-ACK (FINs re-sent and then acknowledged are counted, not flagged)",
     help: "capture near the peer to see whether the FIN arrived; check firewalls on the path and whether the peer is alive";
 }
 

@@ -23,7 +23,7 @@ rules! {
     /// RFC reference: RFC 9293 §3.8.1 (retransmission timeout), RFC 6298 §5 (exponential backoff),
     /// RFC 6298 §2 (initial RTO of 1 s).
     HS001 = "HS001", "syn-retransmitted", Warning,
-    summary: "a SYN is sent again with the same ISN",
+    summary: "a SYN is sent again with the same ISN while the first got no answer (a SYN re-sent after a RST answered it is a refusal, RS001)",
     help: "find where the first SYN or its SYN-ACK was lost: capture on the server side too, check the server's listen queue (nstat TcpExtListenOverflows) and firewalls";
 
     /// What it means: the responder sent its SYN-ACK more than once with the same ISN: it did not
@@ -44,8 +44,8 @@ rules! {
     summary: "a SYN-ACK is sent again with the same ISN",
     help: "find where the client's final ACK was lost: capture next to the server and check stateful firewalls or NAT on the path";
 
-    /// What it means: the originator's SYN (and its retries) got neither a SYN-ACK nor a RST:
-    /// nothing came back at all, or only after the SYN timeout.
+    /// What it means: the originator's SYN (and its retries) got no SYN-ACK, no RST and no ICMP
+    /// error: nothing came back at all, or only after the SYN timeout.
     ///
     /// Why it matters: silence is what a dead host, a wrong route or a firewall that drops (rather
     /// than rejects) looks like; the client keeps retrying for up to two minutes before connect()
@@ -58,7 +58,7 @@ rules! {
     /// RFC reference: RFC 9293 §3.8.1 and §3.10.7.3 (SYN-SENT), RFC 1122 §4.2.3.5 (R2 for SYN: at
     /// least 3 minutes).
     HS003 = "HS003", "syn-unanswered", Warning,
-    summary: "a SYN (and its retries) got no SYN-ACK and no RST",
+    summary: "a SYN (and its retries) got no SYN-ACK, no RST and no ICMP error",
     help: "check that the server is up and listening and that no firewall silently drops SYNs to that port";
 
     /// What it means: the responder answered with a SYN-ACK but the final ACK never came: at the
@@ -75,7 +75,7 @@ rules! {
     /// RFC reference: RFC 9293 §3.10.7.4 (SYN-RECEIVED), RFC 4987 (SYN flooding and the half-open
     /// queue).
     HS004 = "HS004", "handshake-incomplete", Warning,
-    summary: "a SYN-ACK was sent but the final ACK never came: the server is left in SYN-RECEIVED",
+    summary: "a SYN-ACK was sent but the final ACK never came: the server side is left in SYN-RECEIVED (the half-open queue)",
     help: "look for the lost final ACK on the path to the server (firewall, NAT, asymmetric routing); many at once suggest a SYN flood";
 
     /// What it means: at least `syn_flood_min` (100) connection attempts to one server port
@@ -94,7 +94,7 @@ rules! {
     ///
     /// RFC reference: RFC 4987 (TCP SYN flooding attacks and common mitigations).
     HS005 = "HS005", "syn-flood", Error,
-    summary: "at least syn_flood_min (100) half-open or unanswered attempts within syn_flood_window (10 s) to one server address and port, or to one server address from at least syn_flood_sources (10) source addresses",
+    summary: "at least syn_flood_min (100) half-open or unanswered attempts within syn_flood_window (10 s) to one server address and port, or to one server address from at least syn_flood_sources (10) source addresses; the message says from how many sources (a one-source sweep of many ports is SC001, not a flood)",
     help: "check the sources of the SYNs; enable SYN cookies and rate-limit SYNs upstream";
 
     /// What it means: the server threw away a handshake the client completed. The capture shows

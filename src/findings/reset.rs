@@ -18,7 +18,7 @@ rules! {
     /// RFC reference: RFC 9293 §3.10.7.1 (a segment for a closed port is answered by a reset)
     /// and §3.10.7.3 (SYN-SENT accepts a RST that acknowledges its SYN).
     RS001 = "RS001", "connection-refused", Warning,
-    summary: "a RST answers a SYN",
+    summary: "a RST answers a SYN (the message counts the refusals when the SYN was retried after a RST)",
     help: "check that the service listens on that address and port (ss -ltn) and that the client uses the right port";
 
     /// What it means: the originator (usually the client) ended an established connection with a
@@ -63,7 +63,7 @@ rules! {
     ///
     /// RFC reference: RFC 5961 §3 (blind reset attack), RFC 9293 §3.10.7.4 (RST processing).
     RS004 = "RS004", "reset-out-of-window", Warning,
-    summary: "a RST whose sequence number lies outside the receiver's window",
+    summary: "a RST whose sequence number lies outside the receiver's window (ignored by every stack; stale state or forgery)",
     help: "find which host or middlebox sent the RST (TTL, MAC, IP ID): stale state on the path or an injected reset";
 
     /// What it means: after one side's RST closed the connection, the other side kept sending
@@ -78,7 +78,7 @@ rules! {
     /// RFC reference: RFC 9293 §3.10.7.4 (after a RST the connection is CLOSED; §3.10.7.1 answers
     /// further segments with RSTs).
     RS005 = "RS005", "data-after-reset", Warning,
-    summary: "a side keeps sending after the peer's RST",
+    summary: "a side keeps sending after the peer's accepted RST",
     help: "check whether the RST reached the other side (capture there) and whether a firewall drops RSTs";
 
     /// What it means: an ICMP (or ICMPv6) destination-unreachable quoting the connection's SYN
@@ -120,7 +120,7 @@ rules! {
     /// RFC reference: RFC 5961 §3.2 (challenge ACK), RFC 9293 §3.10.7.4 (first, check sequence
     /// number; second, the RST bit).
     RS007 = "RS007", "reset-challenged", Info,
-    summary: "a RST in the window but not at RCV.NXT: RFC 5961 stacks answer with a challenge ACK and keep the connection",
+    summary: "a RST in the window but not at RCV.NXT: RFC 5961 stacks answer with a challenge ACK and keep the connection (blind reset attempt, or a middlebox)",
     help: "usually harmless; if frequent, find who sends them (TTL, MAC, IP ID): an injector or a middlebox with stale sequence numbers";
 }
 
