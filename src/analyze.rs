@@ -11,7 +11,7 @@
 //! output (unless `--max-connections` retires connections: each tracker then holds its share).
 
 mod clock;
-mod dup;
+pub(crate) mod dup;
 
 use crate::capture::{CaptureError, CaptureReader, Format, LinkType};
 use crate::decode::{decode, DecodeStats, Decoded, NotTcp, TcpSegment};
@@ -167,6 +167,10 @@ pub struct CaptureResult {
     pub max_connections: usize,
     /// Most connections held in the live tables at once (summed over trackers).
     pub peak_live: usize,
+    /// Segments that came for connections already written, within their 2×MSL: their
+    /// tombstones counted them (a RST long after the close, a FIN retransmitted into
+    /// TIME-WAIT).
+    pub late_segments: u64,
 }
 
 impl CaptureResult {
@@ -725,6 +729,7 @@ fn pipeline<P: Prepare>(
         retired: totals.retired,
         max_connections: opts.max_connections,
         peak_live: totals.peak_live,
+        late_segments: totals.late,
     }
 }
 
@@ -733,6 +738,7 @@ struct Totals {
     started: u64,
     retired: u64,
     peak_live: usize,
+    late: u64,
 }
 
 impl Totals {
@@ -741,6 +747,7 @@ impl Totals {
             started: t.started(),
             retired: t.retired(),
             peak_live: t.peak_live(),
+            late: t.late_segments(),
         }
     }
 }
@@ -877,6 +884,7 @@ fn run_sharded<P: Prepare, F: FnMut(P::Output, &[u8]) -> ControlFlow<()>>(
                     totals.started += r.totals.started;
                     totals.retired += r.totals.retired;
                     totals.peak_live += r.totals.peak_live;
+                    totals.late += r.totals.late;
                     last = true;
                 }
                 Some(r.ready)

@@ -475,6 +475,10 @@ fn report_json_connection_object_has_every_contract_field() {
         "last_frame",
         "orig_state",
         "resp_state",
+        "orig_state_inferred",
+        "resp_state_inferred",
+        "orig_time_wait_until",
+        "resp_time_wait_until",
         "conn_state",
         "history",
         "orig_packets",
@@ -484,6 +488,7 @@ fn report_json_connection_object_has_every_contract_field() {
         "syn_retransmits",
         "syn_retransmit_intervals",
         "synack_retransmits",
+        "synack_isns",
         "rst",
         "handshake",
         "midstream",
@@ -620,6 +625,44 @@ fn filters_by_host_port_and_state() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("neither an RFC 9293 state"));
+}
+
+#[test]
+fn a_connection_is_written_when_it_finishes_with_its_time_wait_end() {
+    // normal-close: the client's TIME-WAIT begins with the server's FIN (frame 8) and its ACK
+    // (frame 9) closes the server; the record is written then, the client in TIME-WAIT until
+    // 2×MSL after it entered.
+    let doc = json_report(&[&kernel("normal-close.pcap")]);
+    let c = &doc["connections"][0];
+    assert_eq!(c["orig_state"], "TIME-WAIT");
+    assert_eq!(c["resp_state"], "CLOSED");
+    let until = c["orig_time_wait_until"].as_f64().unwrap();
+    let last = c["last_ts"].as_f64().unwrap();
+    assert!((until - last - 60.0).abs() < 0.001, "{until} vs {last}");
+    assert!(c["resp_time_wait_until"].is_null());
+    // port-reuse-time-wait: the first connection is written at its close, the server in
+    // TIME-WAIT; the new SYN 0.5 s later reuses the 4-tuple (TW003) and the server's TIME-WAIT
+    // leaves the per-host figures then. The later segments are the new connection's.
+    let doc = json_report(&[&kernel("port-reuse-time-wait.pcap")]);
+    let conns = doc["connections"].as_array().unwrap();
+    assert_eq!(conns.len(), 2);
+    assert_eq!(conns[0]["resp_state"], "TIME-WAIT");
+    assert!(
+        conns[0]["resp_time_wait_until"].as_f64().unwrap() > conns[1]["first_ts"].as_f64().unwrap()
+    );
+    assert_eq!(conns[1]["reused_time_wait"], true);
+    let tw = &doc["summary"]["time_wait"];
+    let server = tw
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["host"] == "10.99.0.2")
+        .unwrap();
+    assert_eq!(
+        (server["peak"].as_u64(), server["at_end"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(doc["captures"][0]["late_segments"], 0);
 }
 
 #[test]

@@ -17,9 +17,11 @@
 
 mod table;
 mod time_wait;
+mod tombstone;
 
 use table::{ConnTable, Hashed};
 pub use time_wait::{TimeWaitBook, TimeWaitEvent, TimeWaitHolder};
+use tombstone::{Key4, Key6, PackedKey, Remains, Tomb, Tombstones};
 
 use crate::decode::{Endpoint, TcpSegment};
 use crate::tcp::{Connection, Dir, Opening, State, TcpConfig};
@@ -182,9 +184,22 @@ struct Books {
     scope: Option<TimeWaitScope>,
 }
 
-/// The live connection table.
+/// How long a connection that a RST (or an ICMP error) finished stays whole before it is written:
+/// the SYNs a client retries after a refusal (Windows every 0.5 s, Linux 1 s after an ICMP
+/// error), data still in flight, a repeated RST belong to it. Zeek's `tcp_reset_delay`.
+const RESET_DELAY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long a connection closed with FINs stays whole before it is written: the window in which
+/// copies of its last frames (a SPAN port's other VLAN) still arrive and are counted with it.
+const CLOSE_DELAY: std::time::Duration = crate::analyze::dup::WINDOW;
+
+/// The live connection table, and the tombstones of the connections written.
 pub struct Tracker {
     table: ConnTable,
+    tombs4: Tombstones<Key4>,
+    tombs6: Tombstones<Key6>,
+    /// Segments that came for connections already written.
+    late: u64,
     books: Books,
     max_live: usize,
     /// When the next idle sweep is due (at a batch end), and its reused list.
@@ -200,6 +215,9 @@ impl Tracker {
     pub fn new(cfg: TcpConfig, max_live: usize) -> Self {
         Tracker {
             table: ConnTable::default(),
+            tombs4: Tombstones::default(),
+            tombs6: Tombstones::default(),
+            late: 0,
             books: Books {
                 cfg,
                 timers: Timers::default(),
@@ -230,9 +248,20 @@ impl Tracker {
         self.retired
     }
 
-    /// Connections in the table now (including finished ones waiting out 2×MSL).
+    /// Connections in the table now (finished ones waiting out the reset delay included;
+    /// tombstones not).
     pub fn live(&self) -> usize {
         self.table.len()
+    }
+
+    /// Tombstones held now: written connections still within their 2×MSL.
+    pub fn tombstones(&self) -> usize {
+        self.tombs4.len() + self.tombs6.len()
+    }
+
+    /// Segments that came for connections already written (their tombstones counted them).
+    pub fn late_segments(&self) -> u64 {
+        self.late
     }
 
     /// The most connections the table held at once.
@@ -274,7 +303,11 @@ impl Tracker {
             // An ICMP error for no live connection answers nothing synack follows.
             _ if seg.icmp.is_some() => {}
             _ => {
-                let reused_time_wait = match self.table.remove(key) {
+                let old = self.table.remove(key);
+                if old.is_none() && self.late_segment(key, seg, now) {
+                    return;
+                }
+                let reused_time_wait = match old {
                     Some(old) => match idle_deadline(&old, idle) {
                         Some(d) if d <= now => {
                             evict(old, d, now, sink);
@@ -282,7 +315,7 @@ impl Tracker {
                         }
                         _ => supersede(old, now, sink),
                     },
-                    None => false,
+                    None => self.supersede_tomb(key, now, sink),
                 };
                 let mut conn = Box::new(Connection::new_from(seg, self.books.cfg));
                 conn.reused_time_wait = reused_time_wait;
@@ -329,8 +362,9 @@ impl Tracker {
         key
     }
 
-    /// Moves the clock to `now`: every timer due fires.
+    /// Moves the clock to `now`: every timer due fires, every tombstone due goes.
     pub fn advance(&mut self, now: Timestamp, sink: &mut impl ConnSink) {
+        self.expire_tombs(now, sink);
         while let Some(t) = self.books.timers.peek() {
             if t.at > now {
                 break;
@@ -346,23 +380,124 @@ impl Tracker {
             if conn.id != t.conn {
                 continue;
             }
+            // One timer per connection and kind: a deadline that moved on (a retransmitted FIN
+            // restarting 2×MSL, a segment after a RST) is pushed again only when the old one
+            // comes due, never once per segment.
             match t.kind {
                 TimerKind::TimeWaitEnds(i) => {
                     let d = if i == 0 { Dir::Orig } else { Dir::Resp };
-                    // Stale if the FIN was retransmitted (restarting 2×MSL) or TIME-WAIT ended.
-                    if conn.time_wait_deadline(d) == Some(t.at) {
-                        conn.end_time_wait(d, t.at, false);
-                        left_time_wait(conn, d, t.at, sink);
+                    match conn.time_wait_deadline(d) {
+                        Some(at) if at == t.at => {
+                            conn.end_time_wait(d, t.at);
+                            left_time_wait(conn, d, t.at, sink);
+                            self.books.schedule_leave(&t.key, conn);
+                        }
+                        Some(at) if at > t.at => {
+                            let conn: &Connection = conn;
+                            self.books.schedule(at, t.key, conn, t.kind);
+                        }
+                        _ => {}
                     }
                 }
-                TimerKind::Leave => {
-                    if conn.leave_at == Some(t.at) {
+                TimerKind::Leave => match conn.leave_at {
+                    Some(at) if at == t.at => {
                         if let Some(conn) = self.table.remove(&t.key) {
-                            hand_over(conn, t.at, sink);
+                            self.write(&t.key, conn, t.at, sink);
                         }
                     }
+                    Some(at) if at > t.at => {
+                        let conn: &Connection = conn;
+                        self.books.schedule(at, t.key, conn, t.kind);
+                    }
+                    _ => {}
+                },
+            }
+        }
+    }
+
+    /// A connection is written: it goes to the sink, and its tombstone stays for the rest of
+    /// its 2×MSL.
+    fn write(
+        &mut self,
+        key: &Hashed,
+        conn: Box<Connection>,
+        at: Timestamp,
+        sink: &mut impl ConnSink,
+    ) {
+        let time_wait_until = [
+            conn.time_wait_deadline(Dir::Orig),
+            conn.time_wait_deadline(Dir::Resp),
+        ];
+        let until = time_wait_until.iter().flatten().copied().fold(
+            conn.last_clock().saturating_add(self.books.cfg.time_wait),
+            Timestamp::max,
+        );
+        let remains = Remains {
+            id: conn.id,
+            until,
+            time_wait_until,
+            counted: [
+                conn.side(Dir::Orig).time_wait_counted,
+                conn.side(Dir::Resp).time_wait_counted,
+            ],
+            orig_is_lo: wide(conn.orig) == key.key.lo,
+        };
+        match Key4::pack(&key.key) {
+            Some(k) => self.tombs4.add(key, k, remains),
+            None => {
+                if let Some(k) = Key6::pack(&key.key) {
+                    self.tombs6.add(key, k, remains);
                 }
             }
+        }
+        hand_over(conn, at, sink);
+    }
+
+    /// A segment for a written connection: counted, and a FIN restarts the TIME-WAIT of the
+    /// side it goes to. Returns false when the 4-tuple has no tombstone, or when the segment
+    /// is a SYN that starts a new connection on it.
+    fn late_segment(&mut self, key: &Hashed, seg: &TcpSegment, now: Timestamp) -> bool {
+        let two_msl = self.books.cfg.time_wait;
+        let src_is_lo = wide(seg.src) == key.key.lo;
+        let found = match Key4::pack(&key.key) {
+            Some(k) => self
+                .tombs4
+                .get_mut(key, k)
+                .map(|t| on_late(t, seg, src_is_lo, now, two_msl)),
+            None => Key6::pack(&key.key).and_then(|k| {
+                self.tombs6
+                    .get_mut(key, k)
+                    .map(|t| on_late(t, seg, src_is_lo, now, two_msl))
+            }),
+        };
+        let counted = found == Some(true);
+        if counted && !seg.duplicate {
+            self.late += 1;
+        }
+        counted
+    }
+
+    /// A new connection takes the 4-tuple of a written one: its tombstone goes, a TIME-WAIT
+    /// still running on it ends now. Returns whether one was (TW003).
+    fn supersede_tomb(&mut self, key: &Hashed, now: Timestamp, sink: &mut impl ConnSink) -> bool {
+        match Key4::pack(&key.key) {
+            Some(k) => self
+                .tombs4
+                .take(key, k)
+                .is_some_and(|t| end_tomb(t, Some(now), sink)),
+            None => Key6::pack(&key.key)
+                .and_then(|k| self.tombs6.take(key, k))
+                .is_some_and(|t| end_tomb(t, Some(now), sink)),
+        }
+    }
+
+    /// Tombstones due at `now` go, ending the TIME-WAITs they held.
+    fn expire_tombs(&mut self, now: Timestamp, sink: &mut impl ConnSink) {
+        while let Some(t) = self.tombs4.pop_due(now) {
+            end_tomb(t, None, sink);
+        }
+        while let Some(t) = self.tombs6.pop_due(now) {
+            end_tomb(t, None, sink);
         }
     }
 
@@ -437,21 +572,36 @@ impl Tracker {
         for c in rest {
             hand_over(c, now, sink);
         }
+        // TIME-WAITs still running at the end stay counted as held at the end.
+        self.tombs4 = Tombstones::default();
+        self.tombs6 = Tombstones::default();
     }
 }
 
 impl Books {
-    /// Schedules the departure of a connection that has finished: 2×MSL after its last segment.
+    /// When a connection that has just finished is written (one timer, whatever follows):
+    /// closed with FINs (one side CLOSED, the other in TIME-WAIT, which goes on in its
+    /// tombstone), [`CLOSE_DELAY`] after its last segment; finished by a RST or an ICMP error,
+    /// [`RESET_DELAY`] after it. An unfinished one stays.
     fn schedule_leave(&mut self, key: &Hashed, conn: &mut Connection) {
-        if conn.is_finished() {
-            let at = conn.last_clock().saturating_add(self.cfg.time_wait);
-            if conn.leave_at != Some(at) {
-                conn.leave_at = Some(at);
-                self.schedule(at, *key, conn, TimerKind::Leave);
-            }
-        } else {
+        let [o, r] = [conn.side(Dir::Orig).state, conn.side(Dir::Resp).state];
+        if !conn.is_finished() || (o == State::TimeWait && r == State::TimeWait) {
+            // Both in TIME-WAIT (a simultaneous close): finished once the first 2×MSL ends.
             conn.leave_at = None;
+            return;
         }
+        let delay = if o == State::TimeWait || r == State::TimeWait {
+            CLOSE_DELAY
+        } else {
+            RESET_DELAY
+        };
+        let at = conn
+            .last_clock()
+            .saturating_add(delay.min(self.cfg.time_wait));
+        if conn.leave_at.is_none() {
+            self.schedule(at, *key, conn, TimerKind::Leave);
+        }
+        conn.leave_at = Some(at);
     }
 
     fn schedule(&mut self, at: Timestamp, key: Hashed, conn: &Connection, kind: TimerKind) {
@@ -484,13 +634,10 @@ impl Books {
                         sink.time_wait(TimeWaitEvent::enter(now, host, conn.id));
                     }
                 }
-                // A new TIME-WAIT, or one a retransmitted FIN restarted just now.
-                let restarted = conn
-                    .side(d)
-                    .time_wait_since
-                    .is_some_and(|t| t >= conn.last_clock());
+                // A new TIME-WAIT gets its timer; a restarted one moves its deadline, and the
+                // pending timer follows it when it comes due.
                 if let Some(at) = conn.time_wait_deadline(d) {
-                    if was != State::TimeWait || restarted {
+                    if was != State::TimeWait {
                         self.schedule(at, *key, conn, TimerKind::TimeWaitEnds(d.idx() as u8));
                     }
                 }
@@ -499,6 +646,58 @@ impl Books {
             }
         }
     }
+}
+
+/// A segment for a written connection, at its tombstone: false if it is a SYN that starts a new
+/// connection on the 4-tuple; else counted, a FIN restarting the TIME-WAIT of the side it goes
+/// to (RFC 9293 §3.10.7.4: TIME-WAIT acknowledges a retransmitted FIN and restarts 2×MSL).
+fn on_late<K: PackedKey>(
+    t: &mut Tomb<K>,
+    seg: &TcpSegment,
+    src_is_lo: bool,
+    now: Timestamp,
+    two_msl: std::time::Duration,
+) -> bool {
+    let f = seg.flags;
+    if f.syn() && !f.ack() && !f.rst() && !f.fin() && !seg.duplicate {
+        return false;
+    }
+    if !seg.duplicate {
+        t.late = t.late.saturating_add(1);
+        let to = if src_is_lo == t.is_lo(0) { 1 } else { 0 };
+        if f.fin() && t.time_wait_until[to].is_some_and(|end| end > now) {
+            t.restart_time_wait(to, now, two_msl);
+        }
+    }
+    true
+}
+
+/// A tombstone goes: each side still in TIME-WAIT leaves it, at `superseded` (a new SYN took the
+/// 4-tuple) if its 2×MSL was still running then, else when it ran out. Returns whether one was
+/// still running at `superseded`.
+fn end_tomb<K: PackedKey>(
+    mut t: Tomb<K>,
+    superseded: Option<Timestamp>,
+    sink: &mut impl ConnSink,
+) -> bool {
+    let mut running = false;
+    for side in 0..2 {
+        let Some(end) = t.time_wait_until[side] else {
+            continue;
+        };
+        let at = match superseded {
+            Some(now) if end > now => {
+                running = true;
+                now
+            }
+            _ => end,
+        };
+        let host = t.host(side);
+        if t.end_time_wait(side) {
+            sink.time_wait(TimeWaitEvent::exit(at, host, t.id));
+        }
+    }
+    running
 }
 
 /// Side `d` leaves TIME-WAIT at `at`: the figures hear of it if they heard of its entry.
@@ -514,9 +713,10 @@ fn left_time_wait(conn: &mut Connection, d: Dir, at: Timestamp, sink: &mut impl 
 fn supersede(mut old: Box<Connection>, now: Timestamp, sink: &mut impl ConnSink) -> bool {
     let mut was_tw = false;
     for d in [Dir::Orig, Dir::Resp] {
+        // The side finished in TIME-WAIT and is reported so, with the end its 2×MSL had; the
+        // per-host figures count it out now.
         if old.side(d).state == State::TimeWait {
             was_tw = true;
-            old.end_time_wait(d, now, true);
             left_time_wait(&mut old, d, now, sink);
         }
     }

@@ -6,6 +6,7 @@
 
 use super::record::{ConnReport, EndpointJson, SideDetail};
 use crate::findings::Finding;
+use crate::time::Timestamp;
 use std::io;
 use std::net::IpAddr;
 
@@ -35,6 +36,10 @@ pub fn connection(out: &mut Vec<u8>, c: &ConnReport, tag: Option<&str>) -> io::R
     boolean(out, c.orig_state_inferred);
     key(out, b",\"resp_state_inferred\":");
     boolean(out, c.resp_state_inferred);
+    key(out, b",\"orig_time_wait_until\":");
+    opt_float(out, c.orig_time_wait_until.map(Timestamp::as_secs_f64))?;
+    key(out, b",\"resp_time_wait_until\":");
+    opt_float(out, c.resp_time_wait_until.map(Timestamp::as_secs_f64))?;
     key(out, b",\"conn_state\":");
     string(out, c.conn_state)?;
     key(out, b",\"history\":");

@@ -42,6 +42,8 @@ pub struct CaptureJson<'a> {
     /// Added: of those, retired early because more than `--max-connections` were live (CQ006).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retired: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub late_segments: Option<u64>,
     /// Added, with `--merge`: each file of the timeline (the object itself sums them, its
     /// `path` joins theirs with `+`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -81,6 +83,7 @@ impl<'a> CaptureJson<'a> {
             }),
             connections,
             retired: None,
+            late_segments: None,
             files: Vec::new(),
         }
     }
@@ -89,6 +92,7 @@ impl<'a> CaptureJson<'a> {
     pub fn of(r: &'a CaptureResult) -> Self {
         let mut c = CaptureJson::new(&r.capture, Some(r.connections));
         c.retired = Some(r.retired);
+        c.late_segments = Some(r.late_segments);
         if !r.parts.is_empty() {
             c.complete = r.parts.iter().all(CaptureSummary::complete);
             c.files = r.parts.iter().map(|p| CaptureJson::new(p, None)).collect();

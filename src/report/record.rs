@@ -22,6 +22,13 @@ fn ser_ts<S: Serializer>(t: &Timestamp, ser: S) -> Result<S::Ok, S::Error> {
     ser.serialize_f64(t.as_secs_f64())
 }
 
+fn ser_opt_ts<S: Serializer>(t: &Option<Timestamp>, ser: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => ser.serialize_f64(t.as_secs_f64()),
+        None => ser.serialize_none(),
+    }
+}
+
 /// Serialized as `{"addr": "10.0.0.1", "port": 80}` (IPv6 in RFC 5952 form).
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct EndpointJson {
@@ -113,6 +120,11 @@ pub struct ConnReport {
     /// The state rests only on segments travelling to that side (CONTRACT.md).
     pub orig_state_inferred: bool,
     pub resp_state_inferred: bool,
+    /// When the side's 2×MSL ends, for a side that finished in TIME-WAIT (capture time).
+    #[serde(serialize_with = "ser_opt_ts")]
+    pub orig_time_wait_until: Option<Timestamp>,
+    #[serde(serialize_with = "ser_opt_ts")]
+    pub resp_time_wait_until: Option<Timestamp>,
     pub conn_state: &'static str,
     pub history: String,
     pub orig_packets: u64,
@@ -200,6 +212,8 @@ impl ConnReport {
             resp_state: r.state,
             orig_state_inferred: o.inferred,
             resp_state_inferred: r.inferred,
+            orig_time_wait_until: c.time_wait_deadline(Dir::Orig),
+            resp_time_wait_until: c.time_wait_deadline(Dir::Resp),
             conn_state: z.conn_state,
             history: z.history.clone(),
             orig_packets: o.packets,

@@ -631,15 +631,12 @@ impl Connection {
         }
     }
 
-    /// Ends TIME-WAIT for side `d` at `ts` (2×MSL elapsed, or the 4-tuple was reused).
-    pub fn end_time_wait(&mut self, d: Dir, ts: Timestamp, reused: bool) {
-        let event = if reused {
-            Event::Superseded
-        } else {
-            Event::TimeWaitElapsed
-        };
+    /// Ends TIME-WAIT for side `d` at `ts`: its 2×MSL elapsed while the connection was still
+    /// unfinished (its peer in LAST-ACK), or in a simultaneous close. (A new SYN on the 4-tuple
+    /// changes nothing of the old connection: its side finished in TIME-WAIT.)
+    pub fn end_time_wait(&mut self, d: Dir, ts: Timestamp) {
         let side = &self.sides[d.idx()];
-        let to = next(side.state, event, side.passive);
+        let to = next(side.state, Event::TimeWaitElapsed, side.passive);
         self.set_state(d, to, None, ts);
     }
 

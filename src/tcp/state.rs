@@ -132,8 +132,6 @@ pub enum Event {
     RcvdHardUnreachable,
     /// 2×MSL passed in TIME-WAIT.
     TimeWaitElapsed,
-    /// A new SYN reused the 4-tuple: this incarnation is gone.
-    Superseded,
 }
 
 /// The next state of an endpoint in `state` after `event`. `passive`: the endpoint reached
@@ -226,8 +224,6 @@ pub fn next(state: State, event: Event, passive: bool) -> State {
         (_, TimeWaitElapsed) => state,
         // RFC 9293 §3.6.1 (and RFC 6191): a new SYN may reopen a 4-tuple in TIME-WAIT; the old
         // incarnation ends. Any other leftover state ends with it too.
-        (TimeWait, Superseded) => Closed,
-        (_, Superseded) => state,
     }
 }
 

@@ -523,7 +523,7 @@ mod closing {
                 .unwrap()
                 .saturating_add(Duration::from_secs(60))
         );
-        c.end_time_wait(Dir::Orig, at, false);
+        c.end_time_wait(Dir::Orig, at);
         let last = *c.transitions.as_ref().unwrap().last().unwrap();
         assert_eq!(
             (last.frame, last.from, last.to),

@@ -1,0 +1,381 @@
+//! What stays of a connection once it has been written: its tombstone, for the rest of its
+//! 2×MSL (CONTRACT.md, "When a connection is written, and TIME-WAIT").
+//!
+//! A tombstone holds only what the rest of the capture can still need: the 4-tuple, to know the
+//! connection's late segments (counted, never taken for a new connection picked up mid-stream);
+//! the end of each side's TIME-WAIT, to count it per host until then, to restart it when the
+//! peer's FIN is retransmitted (RFC 9293 §3.10.7.4: TIME-WAIT acknowledges the FIN and restarts
+//! the 2 MSL timeout) and to see a new SYN arrive into it (TW003); and the connection's id.
+//!
+//! An IPv4 tombstone is 48 bytes, an IPv6 one 72: the finished connection it replaces was 1.6 KB.
+//! Tombstones live in a ring in the order they were made, which is also the order they expire
+//! (each lasts 2×MSL from its connection's last segment, and the clock only moves forward), so
+//! the ring is their timer queue too; a hash index over the ring finds one by its 4-tuple. One
+//! whose 2×MSL a retransmitted FIN restarted is moved to the back when the front reaches it.
+
+use super::table::Hashed;
+use super::FlowKey;
+use crate::time::Timestamp;
+use hashbrown::HashTable;
+use std::collections::VecDeque;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// A 4-tuple packed without padding: IPv4 ([`Key4`]) or IPv6 ([`Key6`]).
+pub(super) trait PackedKey: Copy + Eq {
+    fn pack(k: &FlowKey) -> Option<Self>;
+    fn unpack(&self) -> FlowKey;
+}
+
+/// lo address, lo port, hi address, hi port.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) struct Key4([u8; 12]);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) struct Key6([u8; 36]);
+
+const V4_MAPPED: u128 = 0xffff_0000_0000;
+
+impl PackedKey for Key4 {
+    fn pack(k: &FlowKey) -> Option<Self> {
+        let v4 = |a: u128| (a >> 32 == V4_MAPPED >> 32).then_some(a as u32);
+        let (lo, hi) = (v4(k.lo.0)?, v4(k.hi.0)?);
+        let mut b = [0u8; 12];
+        b[0..4].copy_from_slice(&lo.to_be_bytes());
+        b[4..6].copy_from_slice(&k.lo.1.to_be_bytes());
+        b[6..10].copy_from_slice(&hi.to_be_bytes());
+        b[10..12].copy_from_slice(&k.hi.1.to_be_bytes());
+        Some(Key4(b))
+    }
+
+    fn unpack(&self) -> FlowKey {
+        let b = &self.0;
+        let addr = |i: usize| {
+            V4_MAPPED | u128::from(u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]))
+        };
+        let port = |i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
+        FlowKey {
+            lo: (addr(0), port(4)),
+            hi: (addr(6), port(10)),
+        }
+    }
+}
+
+impl PackedKey for Key6 {
+    fn pack(k: &FlowKey) -> Option<Self> {
+        let mut b = [0u8; 36];
+        b[0..16].copy_from_slice(&k.lo.0.to_be_bytes());
+        b[16..18].copy_from_slice(&k.lo.1.to_be_bytes());
+        b[18..34].copy_from_slice(&k.hi.0.to_be_bytes());
+        b[34..36].copy_from_slice(&k.hi.1.to_be_bytes());
+        Some(Key6(b))
+    }
+
+    fn unpack(&self) -> FlowKey {
+        let b = &self.0;
+        let addr = |i: usize| u128::from_be_bytes(b[i..i + 16].try_into().unwrap_or([0; 16]));
+        let port = |i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
+        FlowKey {
+            lo: (addr(0), port(16)),
+            hi: (addr(18), port(34)),
+        }
+    }
+}
+
+/// An address of a [`FlowKey`] endpoint, as the `IpAddr` it came from.
+pub(super) fn addr_of(a: u128) -> IpAddr {
+    if a >> 32 == V4_MAPPED >> 32 {
+        IpAddr::V4(Ipv4Addr::from(a as u32))
+    } else {
+        IpAddr::V6(Ipv6Addr::from(a))
+    }
+}
+
+/// One written connection's remains.
+#[derive(Clone, Copy)]
+pub(super) struct Tomb<K> {
+    key: K,
+    /// The connection's id.
+    pub id: u64,
+    /// When the tombstone goes: 2×MSL after the connection's last segment, or later when a
+    /// side's TIME-WAIT was restarted.
+    pub until: Timestamp,
+    /// When each side's TIME-WAIT ends (`[orig, resp]`), for a side still in it.
+    pub time_wait_until: [Option<Timestamp>; 2],
+    /// Segments that came for the connection after it was written.
+    pub late: u16,
+    /// Bit 0: the originator is the key's lower endpoint. Bits 1, 2: the orig's, resp's
+    /// TIME-WAIT is in the per-host figures. Bit 3: gone (a new connection took the 4-tuple).
+    /// Bit 4: restarted (its end moved past where the ring has it).
+    flags: u8,
+}
+
+const ORIG_IS_LO: u8 = 1;
+const COUNTED: [u8; 2] = [2, 4];
+const GONE: u8 = 8;
+const RESTARTED: u8 = 16;
+
+/// What the flow table tells a tombstone when it is made.
+pub(super) struct Remains {
+    pub id: u64,
+    pub until: Timestamp,
+    pub time_wait_until: [Option<Timestamp>; 2],
+    /// Whose TIME-WAIT the per-host figures count.
+    pub counted: [bool; 2],
+    pub orig_is_lo: bool,
+}
+
+impl<K: PackedKey> Tomb<K> {
+    pub fn key(&self) -> FlowKey {
+        self.key.unpack()
+    }
+
+    /// Whether side `d` (0 orig, 1 resp) of the key is its lower endpoint.
+    pub fn is_lo(&self, side: usize) -> bool {
+        (self.flags & ORIG_IS_LO != 0) == (side == 0)
+    }
+
+    /// The address of side `side` (0 orig, 1 resp).
+    pub fn host(&self, side: usize) -> IpAddr {
+        let k = self.key();
+        addr_of(if self.is_lo(side) { k.lo.0 } else { k.hi.0 })
+    }
+
+    pub fn counted(&self, side: usize) -> bool {
+        self.flags & COUNTED[side] != 0
+    }
+
+    /// Side `side`'s TIME-WAIT is over: returns whether the figures counted it.
+    pub fn end_time_wait(&mut self, side: usize) -> bool {
+        self.time_wait_until[side] = None;
+        let was = self.counted(side);
+        self.flags &= !COUNTED[side];
+        was
+    }
+
+    pub fn gone(&self) -> bool {
+        self.flags & GONE != 0
+    }
+
+    /// The peer retransmitted its FIN at `now`: side `side`, in TIME-WAIT, acknowledges it and
+    /// starts its 2×MSL again (RFC 9293 §3.10.7.4).
+    pub fn restart_time_wait(&mut self, side: usize, now: Timestamp, two_msl: std::time::Duration) {
+        let end = now.saturating_add(two_msl);
+        self.time_wait_until[side] = Some(end);
+        if end > self.until {
+            self.until = end;
+            self.flags |= RESTARTED;
+        }
+    }
+}
+
+/// The tombstones of one address family, in the order they were made.
+pub(super) struct Tombstones<K> {
+    ring: VecDeque<Tomb<K>>,
+    /// The sequence number of the ring's front: tombstone `s` sits at `s - head`.
+    head: u64,
+    /// Sequence numbers of the tombstones not gone, by 4-tuple hash.
+    index: HashTable<u64>,
+}
+
+impl<K> Default for Tombstones<K> {
+    fn default() -> Self {
+        Tombstones {
+            ring: VecDeque::new(),
+            head: 0,
+            index: HashTable::new(),
+        }
+    }
+}
+
+/// The hash the live table uses for a key: one hash computed per segment serves both.
+fn hash_of(k: &FlowKey) -> u64 {
+    Hashed::new(*k).hash
+}
+
+impl<K: PackedKey> Tombstones<K> {
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    fn slot_mut(&mut self, seq: u64) -> Option<&mut Tomb<K>> {
+        self.ring
+            .get_mut(usize::try_from(seq.wrapping_sub(self.head)).ok()?)
+    }
+
+    /// Adds the tombstone of the connection keyed `k` (which has none yet).
+    pub fn add(&mut self, k: &Hashed, packed: K, r: Remains) {
+        let mut flags = if r.orig_is_lo { ORIG_IS_LO } else { 0 };
+        for (side, bit) in COUNTED.iter().enumerate() {
+            if r.counted[side] && r.time_wait_until[side].is_some() {
+                flags |= bit;
+            }
+        }
+        let seq = self.head.wrapping_add(self.ring.len() as u64);
+        self.ring.push_back(Tomb {
+            key: packed,
+            id: r.id,
+            until: r.until,
+            time_wait_until: r.time_wait_until,
+            late: 0,
+            flags,
+        });
+        let ring = &self.ring;
+        let head = self.head;
+        self.index.insert_unique(k.hash, seq, |s| {
+            let at = s.wrapping_sub(head) as usize;
+            ring.get(at).map_or(0, |t| hash_of(&t.key.unpack()))
+        });
+    }
+
+    /// The tombstone of `k`, if it has one.
+    pub fn get_mut(&mut self, k: &Hashed, packed: K) -> Option<&mut Tomb<K>> {
+        let (ring, head) = (&self.ring, self.head);
+        let seq = *self.index.find(k.hash, |s| {
+            ring.get(s.wrapping_sub(head) as usize)
+                .is_some_and(|t| t.key == packed)
+        })?;
+        self.slot_mut(seq)
+    }
+
+    /// A new connection takes the 4-tuple of `k`: its tombstone is gone, and handed back.
+    pub fn take(&mut self, k: &Hashed, packed: K) -> Option<Tomb<K>> {
+        let (ring, head) = (&self.ring, self.head);
+        let entry = self
+            .index
+            .find_entry(k.hash, |s| {
+                ring.get(s.wrapping_sub(head) as usize)
+                    .is_some_and(|t| t.key == packed)
+            })
+            .ok()?;
+        let (seq, _) = entry.remove();
+        let t = self.slot_mut(seq)?;
+        let out = *t;
+        t.flags |= GONE;
+        Some(out)
+    }
+
+    /// The front tombstone, when it is due at `now`: taken off the ring. One whose 2×MSL a
+    /// retransmitted FIN restarted goes to the back instead, and the next is looked at.
+    pub fn pop_due(&mut self, now: Timestamp) -> Option<Tomb<K>> {
+        loop {
+            let front = self.ring.front()?;
+            if !front.gone() && front.until > now && front.flags & RESTARTED == 0 {
+                return None;
+            }
+            let mut t = self.ring.pop_front()?;
+            let seq = self.head;
+            self.head = self.head.wrapping_add(1);
+            if t.gone() {
+                continue;
+            }
+            if t.until > now {
+                t.flags &= !RESTARTED;
+                let new_seq = self.head.wrapping_add(self.ring.len() as u64);
+                self.relink(&t, seq, new_seq);
+                self.ring.push_back(t);
+                continue;
+            }
+            self.unlink(&t, seq);
+            return Some(t);
+        }
+    }
+
+    /// Points the index entry of `t` from `old` to `new`.
+    fn relink(&mut self, t: &Tomb<K>, old: u64, new: u64) {
+        let hash = hash_of(&t.key.unpack());
+        if let Some(s) = self.index.find_mut(hash, |s| *s == old) {
+            *s = new;
+        }
+    }
+
+    fn unlink(&mut self, t: &Tomb<K>, seq: u64) {
+        let hash = hash_of(&t.key.unpack());
+        if let Ok(e) = self.index.find_entry(hash, |s| *s == seq) {
+            e.remove();
+        }
+    }
+
+    #[cfg(test)]
+    pub fn seq_of(&self, k: &Hashed, packed: K) -> Option<u64> {
+        let (ring, head) = (&self.ring, self.head);
+        self.index
+            .find(k.hash, |s| {
+                ring.get(s.wrapping_sub(head) as usize)
+                    .is_some_and(|t| t.key == packed)
+            })
+            .copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::Endpoint;
+
+    fn key(a: &str, ap: u16, b: &str, bp: u16) -> FlowKey {
+        FlowKey::new(
+            Endpoint {
+                addr: a.parse().unwrap(),
+                port: ap,
+            },
+            Endpoint {
+                addr: b.parse().unwrap(),
+                port: bp,
+            },
+        )
+    }
+
+    #[test]
+    fn keys_pack_and_unpack() {
+        let k4 = key("10.0.0.1", 40000, "10.0.0.2", 80);
+        assert!(Key4::pack(&k4).unwrap().unpack() == k4);
+        let k6 = key("fd00::1", 40000, "fd00::2", 443);
+        assert!(Key4::pack(&k6).is_none());
+        assert!(Key6::pack(&k6).unwrap().unpack() == k6);
+        assert_eq!(std::mem::size_of::<Tomb<Key4>>(), 48);
+        assert_eq!(std::mem::size_of::<Tomb<Key6>>(), 72);
+    }
+
+    #[test]
+    fn tombstones_expire_in_order_and_restarts_move_back() {
+        let t = |s: i64| Timestamp::from_parts(s, 0);
+        let mut ts = Tombstones::<Key4>::default();
+        let keys: Vec<Hashed> = (0..3)
+            .map(|i| Hashed::new(key("10.0.0.1", 40000 + i, "10.0.0.2", 80)))
+            .collect();
+        for (i, k) in keys.iter().enumerate() {
+            let packed = Key4::pack(&k.key).unwrap();
+            ts.add(
+                k,
+                packed,
+                Remains {
+                    id: i as u64,
+                    until: t(60 + i as i64),
+                    time_wait_until: [Some(t(60 + i as i64)), None],
+                    counted: [true, false],
+                    orig_is_lo: true,
+                },
+            );
+        }
+        let p0 = Key4::pack(&keys[0].key).unwrap();
+        // A retransmitted FIN restarts the first one's TIME-WAIT.
+        let first = ts.get_mut(&keys[0], p0).unwrap();
+        first.restart_time_wait(0, t(40), std::time::Duration::from_secs(60));
+        assert!(ts.pop_due(t(59)).is_none());
+        // At 61 the first is not due (moved back), the second is.
+        let got = ts.pop_due(t(61)).unwrap();
+        assert_eq!(got.id, 1);
+        assert!(
+            ts.get_mut(&keys[0], p0).is_some(),
+            "still indexed after the move"
+        );
+        assert!(ts.pop_due(t(61)).is_none());
+        // The third is taken by a new connection: gone, skipped at expiry.
+        let p2 = Key4::pack(&keys[2].key).unwrap();
+        assert_eq!(ts.take(&keys[2], p2).unwrap().id, 2);
+        assert!(ts.get_mut(&keys[2], p2).is_none());
+        assert_eq!(ts.pop_due(t(100)).unwrap().id, 0);
+        assert_eq!(ts.len(), 0);
+        assert!(ts.seq_of(&keys[0], p0).is_none());
+    }
+}
