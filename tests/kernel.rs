@@ -571,3 +571,33 @@ fn a_receiver_that_stops_reading_stalls_its_peer_with_a_zero_window() {
     assert!(z.longest >= Duration::from_secs(7), "{z:?}");
     assert_eq!(codes(c), ["DT002"]);
 }
+
+#[test]
+fn fin_retransmitted_into_time_wait_restarts_it_in_the_tombstone() {
+    // The capture sees the client's last ACK; the server never got it (an nft input rule) and
+    // retransmits its FIN five times into the client's TIME-WAIT. ss: client TIME-WAIT, server
+    // LAST-ACK; synack, which judges from what the capture shows, has the server CLOSED.
+    let (res, c) = run("fin-into-time-wait");
+    assert_eq!(c.len(), 1, "the late FINs and ACKs start no new connection");
+    assert_eq!(c[0].side(Dir::Orig).state, State::TimeWait);
+    assert_eq!(c[0].side(Dir::Resp).state, State::Closed);
+    assert_eq!(
+        kernel_state("fin-into-time-wait", "client", c[0].orig, c[0].resp),
+        Some(State::TimeWait)
+    );
+    assert_eq!(
+        kernel_state("fin-into-time-wait", "server", c[0].resp, c[0].orig),
+        Some(State::LastAck)
+    );
+    assert_eq!(res.late_segments, 10, "5 FINs and 5 ACKs after the record was written");
+    // With 2×MSL at 2 s, the client's TIME-WAIT (begun at 1.30 s) would end at 3.30 s; every
+    // retransmitted FIN restarts it, the last at 4.65 s, so it is still held at the end.
+    let cfg = TcpConfig {
+        time_wait: std::time::Duration::from_secs(2),
+        ..TcpConfig::default()
+    };
+    let (res, c) = connections(&testdata("kernel/fin-into-time-wait.pcap"), cfg).unwrap();
+    assert_eq!(c.len(), 1);
+    let client = res.time_wait.iter().find(|(h, _)| *h == c[0].orig.addr).unwrap().1;
+    assert_eq!((client.peak, client.current), (1, 1));
+}

@@ -489,6 +489,38 @@ EOF
   finish
 }
 
+sc_fin_into_time_wait() { # the client's last ACK is captured but never reaches the server: its FIN comes again into the client's TIME-WAIT
+  local name=fin-into-time-wait port=9040 cport=40040
+  begin "$name"
+  tcpdump_cap "$OUT/$name.pcap" tcp
+  local go
+  go=$(epoch_in 1.5)
+  sock server "$SRV" listen="$S4,$port" accept recv send=pong recv-eof at="$go" close hold
+  wait_for "$WORK/server.log" READY 5
+  sock client "$CLI" connect="$S4,$port,$cport" send=ping recv close hold
+  wait_for "$WORK/client.log" DONE 10
+  wait_for "$WORK/server.log" 'received EOF' 10
+  sleep 0.3 # the server's (delayed) ACK of the client's FIN is in
+  # From now on the server takes no pure ACK from the client: the capture (on the client's
+  # side) sees each one leave, the server never gets it, stays in LAST-ACK and retransmits its
+  # FIN into the client's TIME-WAIT, which acknowledges it again and restarts its 2xMSL.
+  nft_in "$SRV" <<EOF
+table inet synack {
+  chain input {
+    type filter hook input priority filter; policy accept;
+    ip saddr $C4 tcp sport $cport tcp flags == ack counter drop
+  }
+}
+EOF
+  before "$go" "the nft rule"
+  wait_for "$WORK/server.log" DONE 10
+  sleep 3.6
+  snap "$name"
+  capture_stop
+  nft_counters "$SRV"
+  finish
+}
+
 sc_fin_unacked() { # the server never sees the client's FIN -> client FIN-WAIT-1, FIN retransmitted
   local name=fin-unacked port=9014 cport=40014
   begin "$name"
@@ -889,7 +921,8 @@ ALL=(normal-close server-close-first refused syn-blackhole final-ack-dropped abo
   simultaneous-open last-ack fin-unacked peer-lost-state time-wait-excess snaplen-cut no-tcp
   fmt-pcap-usec fmt-pcap-nsec fmt-pcapng fmt-pcapng-multi fmt-sll fmt-sll2 fmt-mixed
   rst-challenged rst-out-of-window accept-overflow accept-overflow-rst defer-accept reject-icmp-port
-  reject-icmp-admin reject-tcp-reset scanner-rst syn-flood zero-window tfo dup-two-interfaces)
+  reject-icmp-admin reject-tcp-reset scanner-rst syn-flood zero-window tfo dup-two-interfaces
+  fin-into-time-wait)
 # record.log sections, in this order (snaplen-cut also records snaplen-header-cut)
 LOG_ORDER=()
 for s in "${ALL[@]}"; do
