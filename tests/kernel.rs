@@ -589,7 +589,10 @@ fn fin_retransmitted_into_time_wait_restarts_it_in_the_tombstone() {
         kernel_state("fin-into-time-wait", "server", c[0].resp, c[0].orig),
         Some(State::LastAck)
     );
-    assert_eq!(res.late_segments, 10, "5 FINs and 5 ACKs after the record was written");
+    assert_eq!(
+        res.late_segments, 10,
+        "5 FINs and 5 ACKs after the record was written"
+    );
     // With 2×MSL at 2 s, the client's TIME-WAIT (begun at 1.30 s) would end at 3.30 s; every
     // retransmitted FIN restarts it, the last at 4.65 s, so it is still held at the end.
     let cfg = TcpConfig {
@@ -598,6 +601,11 @@ fn fin_retransmitted_into_time_wait_restarts_it_in_the_tombstone() {
     };
     let (res, c) = connections(&testdata("kernel/fin-into-time-wait.pcap"), cfg).unwrap();
     assert_eq!(c.len(), 1);
-    let client = res.time_wait.iter().find(|(h, _)| *h == c[0].orig.addr).unwrap().1;
+    let client = res
+        .time_wait
+        .iter()
+        .find(|(h, _)| *h == c[0].orig.addr)
+        .unwrap()
+        .1;
     assert_eq!((client.peak, client.current), (1, 1));
 }
