@@ -47,6 +47,8 @@ pub struct GenConfig {
     /// lasts (live / rate), and so how many finished connections wait out TIME-WAIT at once
     /// (rate × 60 s): a busy server's numbers, not a burst.
     pub rate: f64,
+    /// A spoofed SYN flood instead: `rate` SYNs a second, see [`generate_flood`].
+    pub flood: bool,
 }
 
 /// xorshift64*: small, fast and deterministic.
@@ -369,8 +371,95 @@ pub struct GenStats {
     pub bytes: u64,
 }
 
+/// A spoofed SYN flood: `cfg.rate` SYNs a second to 192.168.1.1:80, each from a random address
+/// of 10.0.0.0/8 and port; the server answers each with a SYN-ACK 100 µs later and
+/// retransmits it after 1 s and 3 s (Linux's tcp_synack_retries timing); no final ACK ever
+/// comes. Every SYN is one half-open attempt, so the table holds all of them at once.
+fn generate_flood(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> {
+    let mut rng = Rng(cfg.seed.max(1));
+    let mut w = Writer {
+        out,
+        format: cfg.format,
+        written: 0,
+    };
+    w.header()?;
+    let start_us = 1_700_000_000_000_000u64;
+    let gap_us = (1e6 / cfg.rate.max(1.0)).max(1.0);
+    // (due, SYN number, retry): SYN-ACKs waiting to be sent.
+    let mut pending: BinaryHeap<Reverse<(u64, u64, u8)>> = BinaryHeap::new();
+    let mut conns: std::collections::HashMap<u64, Conn> = std::collections::HashMap::new();
+    let (mut packets, mut syns) = (0u64, 0u64);
+    let mut buf = Vec::with_capacity(128);
+    let mut next_syn_us = start_us;
+    while w.written < cfg.bytes {
+        let synack_first = pending
+            .peek()
+            .is_some_and(|Reverse((due, _, _))| *due <= next_syn_us);
+        if synack_first {
+            let Some(Reverse((due, n, retry))) = pending.pop() else {
+                break;
+            };
+            let Some(conn) = conns.get_mut(&n) else {
+                continue;
+            };
+            let pkt = Pkt {
+                from_client: false,
+                flags: SYN | ACK,
+                payload: 0,
+                gap_us: 0,
+            };
+            build(conn, pkt, packets as u16, &mut buf);
+            w.packet(due, &buf)?;
+            packets += 1;
+            match retry {
+                0 => pending.push(Reverse((due + 1_000_000, n, 1))),
+                1 => pending.push(Reverse((due + 2_000_000, n, 2))),
+                _ => {
+                    conns.remove(&n);
+                }
+            }
+            continue;
+        }
+        syns += 1;
+        let c = rng.next() as u32;
+        let mut conn = Conn {
+            client: [10, (c >> 16) as u8, (c >> 8) as u8, c as u8],
+            server: [192, 168, 1, 1],
+            cport: 1024 + (rng.below(64_000) as u16),
+            sport: 80,
+            cseq: rng.next() as u32,
+            sseq: rng.next() as u32,
+            script: Vec::new(),
+            next: 0,
+            handshaken: false,
+            due_us: next_syn_us,
+        };
+        let pkt = Pkt {
+            from_client: true,
+            flags: SYN,
+            payload: 0,
+            gap_us: 0,
+        };
+        build(&mut conn, pkt, packets as u16, &mut buf);
+        w.packet(next_syn_us, &buf)?;
+        packets += 1;
+        pending.push(Reverse((next_syn_us + 100, syns, 0)));
+        conns.insert(syns, conn);
+        next_syn_us = start_us + (syns as f64 * gap_us) as u64;
+    }
+    w.out.flush()?;
+    Ok(GenStats {
+        packets,
+        connections: syns,
+        bytes: w.written,
+    })
+}
+
 /// Writes a capture of about `cfg.bytes` bytes.
 pub fn generate(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> {
+    if cfg.flood {
+        return generate_flood(cfg, out);
+    }
     let mut rng = Rng(cfg.seed.max(1));
     let mut w = Writer {
         out,

@@ -27,6 +27,13 @@ struct Cli {
     cmd: Cmd,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Profile {
+    Mixed,
+    Busy,
+    Flood,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Write a deterministic capture of many interleaved connections
@@ -40,12 +47,19 @@ enum Cmd {
         format: Fmt,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Connections open at once
-        #[arg(long, default_value_t = 2000)]
-        live: usize,
-        /// New connections per second of capture time
-        #[arg(long, default_value_t = 170.0)]
-        rate: f64,
+        /// What the capture looks like: `mixed`, a server's mix at 170 new connections a second
+        /// (2000 open at once); `busy`, the same mix at 20 000 a second, each closed within
+        /// half a second (10 000 open at once), as on a busy web server; `flood`, a spoofed SYN
+        /// flood: 333 000 SYNs a second from random addresses to one port, each answered by a
+        /// SYN-ACK and its retransmissions (1 s, 3 s), never completed
+        #[arg(long, value_enum, default_value_t = Profile::Mixed)]
+        profile: Profile,
+        /// Connections open at once (overrides the profile's)
+        #[arg(long)]
+        live: Option<usize>,
+        /// New connections per second of capture time (overrides the profile's)
+        #[arg(long)]
+        rate: Option<f64>,
     },
     /// Time the parse floor, synack and (where installed) tshark and tcptrace on a capture, side
     /// by side: each variant a process of its own, measured from outside
@@ -240,9 +254,15 @@ fn main() {
             out,
             format,
             seed,
+            profile,
             live,
             rate,
         } => {
+            let (default_live, default_rate) = match profile {
+                Profile::Mixed => (2000, 170.0),
+                Profile::Busy => (10_000, 20_000.0),
+                Profile::Flood => (0, 333_000.0),
+            };
             if let Some(dir) = out.parent() {
                 std::fs::create_dir_all(dir).expect("create output directory");
             }
@@ -255,8 +275,9 @@ fn main() {
                     Fmt::Pcapng => gen::OutFormat::PcapNg,
                 },
                 seed,
-                live,
-                rate,
+                live: live.unwrap_or(default_live),
+                rate: rate.unwrap_or(default_rate),
+                flood: profile == Profile::Flood,
             };
             let st = gen::generate(&cfg, file).expect("write capture");
             println!(

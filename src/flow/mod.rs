@@ -98,20 +98,14 @@ impl<F: FnMut(Box<Connection>)> ConnSink for F {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum TimerKind {
-    /// Side `Dir`'s 2×MSL is up (0 orig, 1 resp).
-    TimeWaitEnds(u8),
-    /// The connection finished 2×MSL ago: it leaves the table.
-    Leave,
-}
-
-/// Timers fire in (time, connection, kind) order: the same whatever else the tracker holds.
+/// A connection's one timer: its next deadline (a side's 2×MSL, or the moment it is written).
+/// Timers fire in (time, connection) order: the same whatever else the tracker holds. A timer
+/// is live only while its connection's `timer_at` names it; a connection whose deadline moved
+/// earlier gets a new one and the old one is skipped when it comes due.
 #[derive(Clone, Copy, Debug)]
 struct Timer {
     at: Timestamp,
     conn: u64,
-    kind: TimerKind,
     key: Hashed,
     /// Where the connection lived when the timer was set: only ever prefetched, never read
     /// (prefetching an address that is no longer the connection's is harmless).
@@ -131,7 +125,7 @@ impl PartialOrd for Timer {
 }
 impl Ord for Timer {
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.at, self.conn, self.kind).cmp(&(other.at, other.conn, other.kind))
+        (self.at, self.conn).cmp(&(other.at, other.conn))
     }
 }
 
@@ -297,8 +291,9 @@ impl Tracker {
                 let before = [conn.sides[0].state, conn.sides[1].state];
                 conn.clock = now;
                 conn.on_segment(seg);
-                self.books.account(key, conn, before, now, sink);
-                self.books.schedule_leave(key, conn);
+                self.books.account(conn, before, now, sink);
+                self.books.schedule_leave(conn);
+                self.books.arm(key, conn);
             }
             // An ICMP error for no live connection answers nothing synack follows.
             _ if seg.icmp.is_some() => {}
@@ -322,9 +317,10 @@ impl Tracker {
                 conn.clock = now;
                 let before = [State::Unknown; 2];
                 conn.on_segment(seg);
-                self.books.account(key, &mut conn, before, now, sink);
+                self.books.account(&mut conn, before, now, sink);
                 self.started += 1;
-                self.books.schedule_leave(key, &mut conn);
+                self.books.schedule_leave(&mut conn);
+                self.books.arm(key, &mut conn);
                 self.table.insert_new(key, conn);
                 if self.table.len() > self.max_live {
                     self.retire(now, sink);
@@ -380,37 +376,25 @@ impl Tracker {
             if conn.id != t.conn {
                 continue;
             }
-            // One timer per connection and kind: a deadline that moved on (a retransmitted FIN
-            // restarting 2×MSL, a segment after a RST) is pushed again only when the old one
-            // comes due, never once per segment.
-            match t.kind {
-                TimerKind::TimeWaitEnds(i) => {
-                    let d = if i == 0 { Dir::Orig } else { Dir::Resp };
-                    match conn.time_wait_deadline(d) {
-                        Some(at) if at == t.at => {
-                            conn.end_time_wait(d, t.at);
-                            left_time_wait(conn, d, t.at, sink);
-                            self.books.schedule_leave(&t.key, conn);
-                        }
-                        Some(at) if at > t.at => {
-                            let conn: &Connection = conn;
-                            self.books.schedule(at, t.key, conn, t.kind);
-                        }
-                        _ => {}
-                    }
+            if conn.timer_at != Some(t.at) {
+                continue;
+            }
+            conn.timer_at = None;
+            // Sides whose 2×MSL ran out while the connection was still live (its peer stuck in
+            // LAST-ACK, a simultaneous close); then, once finished, it is written when due.
+            for d in [Dir::Orig, Dir::Resp] {
+                if conn.time_wait_deadline(d).is_some_and(|at| at <= t.at) {
+                    conn.end_time_wait(d, t.at);
+                    left_time_wait(conn, d, t.at, sink);
                 }
-                TimerKind::Leave => match conn.leave_at {
-                    Some(at) if at == t.at => {
-                        if let Some(conn) = self.table.remove(&t.key) {
-                            self.write(&t.key, conn, t.at, sink);
-                        }
-                    }
-                    Some(at) if at > t.at => {
-                        let conn: &Connection = conn;
-                        self.books.schedule(at, t.key, conn, t.kind);
-                    }
-                    _ => {}
-                },
+            }
+            self.books.schedule_leave(conn);
+            if conn.leave_at.is_some_and(|at| at <= t.at) {
+                if let Some(conn) = self.table.remove(&t.key) {
+                    self.write(&t.key, conn, t.at, sink);
+                }
+            } else {
+                self.books.arm(&t.key, conn);
             }
         }
     }
@@ -579,11 +563,11 @@ impl Tracker {
 }
 
 impl Books {
-    /// When a connection that has just finished is written (one timer, whatever follows):
-    /// closed with FINs (one side CLOSED, the other in TIME-WAIT, which goes on in its
-    /// tombstone), [`CLOSE_DELAY`] after its last segment; finished by a RST or an ICMP error,
-    /// [`RESET_DELAY`] after it. An unfinished one stays.
-    fn schedule_leave(&mut self, key: &Hashed, conn: &mut Connection) {
+    /// When a connection that has just finished is written: closed with FINs (one side CLOSED,
+    /// the other in TIME-WAIT, which goes on in its tombstone), [`CLOSE_DELAY`] after its last
+    /// segment; finished by a RST or an ICMP error, [`RESET_DELAY`] after it. An unfinished one
+    /// stays.
+    fn schedule_leave(&self, conn: &mut Connection) {
         let [o, r] = [conn.side(Dir::Orig).state, conn.side(Dir::Resp).state];
         if !conn.is_finished() || (o == State::TimeWait && r == State::TimeWait) {
             // Both in TIME-WAIT (a simultaneous close): finished once the first 2×MSL ends.
@@ -595,21 +579,32 @@ impl Books {
         } else {
             RESET_DELAY
         };
-        let at = conn
-            .last_clock()
-            .saturating_add(delay.min(self.cfg.time_wait));
-        if conn.leave_at.is_none() {
-            self.schedule(at, *key, conn, TimerKind::Leave);
-        }
-        conn.leave_at = Some(at);
+        conn.leave_at = Some(
+            conn.last_clock()
+                .saturating_add(delay.min(self.cfg.time_wait)),
+        );
     }
 
-    fn schedule(&mut self, at: Timestamp, key: Hashed, conn: &Connection, kind: TimerKind) {
+    /// Gives the connection a timer for its next deadline, unless the pending one comes first
+    /// (it re-arms when it fires): one timer per connection, whatever its segments do.
+    fn arm(&mut self, key: &Hashed, conn: &mut Connection) {
+        let next = [
+            conn.leave_at,
+            conn.time_wait_deadline(Dir::Orig),
+            conn.time_wait_deadline(Dir::Resp),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let Some(at) = next else { return };
+        if conn.timer_at.is_some_and(|pending| pending <= at) {
+            return;
+        }
+        conn.timer_at = Some(at);
         self.timers.push(Timer {
             at,
             conn: conn.id,
-            kind,
-            key,
+            key: *key,
             addr: conn as *const Connection as usize,
         });
     }
@@ -617,7 +612,6 @@ impl Books {
     /// TIME-WAIT entries and exits after a connection's sides changed from `before`.
     fn account(
         &mut self,
-        key: &Hashed,
         conn: &mut Connection,
         before: [State; 2],
         now: Timestamp,
@@ -632,13 +626,6 @@ impl Books {
                     conn.sides[d.idx()].time_wait_counted = counted;
                     if counted {
                         sink.time_wait(TimeWaitEvent::enter(now, host, conn.id));
-                    }
-                }
-                // A new TIME-WAIT gets its timer; a restarted one moves its deadline, and the
-                // pending timer follows it when it comes due.
-                if let Some(at) = conn.time_wait_deadline(d) {
-                    if was != State::TimeWait {
-                        self.schedule(at, *key, conn, TimerKind::TimeWaitEnds(d.idx() as u8));
                     }
                 }
             } else if was == State::TimeWait {

@@ -481,6 +481,8 @@ pub struct Connection {
     pub retired: bool,
     /// When it is due to leave the table, once finished (the flow table's bookkeeping).
     pub(crate) leave_at: Option<Timestamp>,
+    /// When its one pending timer in the flow table fires, if it has one.
+    pub(crate) timer_at: Option<Timestamp>,
     /// The timeline's clock at its latest segment (set by the flow table): its timers (2×MSL,
     /// the idle timeout) run from here, so a connection whose frames carry times behind the
     /// clock (two hosts' captures merged, clocks apart) is not taken for idle. Its own
@@ -540,6 +542,7 @@ impl Connection {
             ended_at: None,
             retired: false,
             leave_at: None,
+            timer_at: None,
             clock: seg.ts,
             established: false,
             cfg,
