@@ -1043,3 +1043,56 @@ fn a_rotated_series_read_without_merge_gets_a_hint() {
     let (nc, rf) = (kernel("normal-close.pcap"), kernel("refused.pcap"));
     assert!(!stderr(&[&nc, &rf]).contains("rotated"));
 }
+
+#[test]
+fn pcapng_packet_claiming_more_than_its_block_is_corrupt_and_buffers_nothing() {
+    use std::io::Write as _;
+    // fmt-pcapng.pcapng with its third packet block's captured length set to 2 GB, the block
+    // still 100 bytes long, then 300 MB of good packet blocks after it, gzip-compressed (about
+    // 1 MB). tshark: "total block length 100 of an EPB is too small for 2147418112 bytes".
+    let mut b = std::fs::read(testdata("kernel/fmt-pcapng.pcapng")).unwrap();
+    let blocks = pcapng_blocks(&b);
+    let (at, _, len) = blocks
+        .iter()
+        .copied()
+        .filter(|(_, ty, _)| *ty == 6)
+        .nth(2)
+        .unwrap();
+    let good = b[at..at + len].to_vec();
+    b[at + 20..at + 24].copy_from_slice(&0x7fff_0000u32.to_le_bytes());
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&b).unwrap();
+    for _ in 0..(300 << 20) / good.len() {
+        gz.write_all(&good).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_temp(&dir, "overrun.pcapng.gz", &gz.finish().unwrap());
+    let out = synack()
+        .args(["report", "--format", "json"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(&format!(
+            "at byte {at}: a packet block of 100 bytes claims 2147418112 captured bytes"
+        )),
+        "{err}"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["failed"], true);
+    assert_eq!(
+        doc["captures"][0]["packets"], 2,
+        "analysed up to the damage"
+    );
+    // The reader stopped at the block: it did not buffer the 300 MB behind it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct it is given.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert!(
+        usage.ru_maxrss < 200 * 1024,
+        "a child of this test reached {} KB",
+        usage.ru_maxrss
+    );
+}

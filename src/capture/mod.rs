@@ -386,6 +386,13 @@ impl CaptureReader {
                 }
                 Step::Skip(len) => it.consume(len),
                 Step::Refill => {
+                    // A whole block is buffered and still does not parse: what it holds claims
+                    // more than its length (an EPB's captured length beyond its block). Waiting
+                    // for more data would buffer the rest of the file.
+                    if let Some(kind) = block_overrun(it.data(), &self.state) {
+                        self.finished = true;
+                        return Err(CaptureError::at(offset, kind));
+                    }
                     let before = it.data().len();
                     if it.refill().is_err() {
                         self.finished = true;
@@ -430,6 +437,9 @@ fn ended(
 ) -> CaptureError {
     if let Some(e) = status.take_error() {
         return io_damage(offset, e);
+    }
+    if let Some(kind) = block_overrun(it.data(), state) {
+        return CaptureError::at(offset, kind);
     }
     match plausible_len(it.data(), state) {
         Err(corrupt) => CaptureError::at(offset, corrupt),
@@ -511,6 +521,33 @@ fn declared_len(data: &[u8], state: &State) -> Option<u64> {
             read_u32(data, 4, be).map(u64::from)
         }
     }
+}
+
+/// A pcapng block wholly in `data` that the parser still wants more data for: its contents claim
+/// more than its declared length (tshark: "total block length N of an EPB is too small for M
+/// bytes of packet data").
+fn block_overrun(data: &[u8], state: &State) -> Option<ErrorKind> {
+    if state.format != Format::PcapNg {
+        return None;
+    }
+    let total = declared_len(data, state)?;
+    if (data.len() as u64) < total {
+        return None;
+    }
+    let ty = read_u32(data, 0, state.big_endian)?;
+    let what = match ty {
+        // Enhanced Packet Block: captured length at +20, data from +28.
+        6 => read_u32(data, 20, state.big_endian).map_or_else(
+            || "a packet block is shorter than its header".to_string(),
+            |caplen| {
+                format!("a packet block of {total} bytes claims {caplen} captured bytes, more than it holds")
+            },
+        ),
+        // Simple Packet Block: original length at +8, data from +12.
+        3 => format!("a simple packet block of {total} bytes is too short for its packet"),
+        _ => format!("a pcapng block (type {ty:#x}) of {total} bytes is too short for its contents"),
+    };
+    Some(ErrorKind::Corrupt(what))
 }
 
 /// The declared length of the record at the start of `data`, or why it cannot be real: a legacy
