@@ -10,6 +10,7 @@ pub mod cli;
 pub mod decode;
 pub mod findings;
 pub mod flow;
+pub mod pipeline;
 pub mod report;
 pub mod tcp;
 pub mod time;

@@ -1,12 +1,21 @@
 //! Never a panic on input: every prefix of a few real captures, and thousands of seeded random
 //! mutations of them, go through the reader and the decoder. Whatever the bytes, reading ends with
-//! frames, a clean end, or a typed error, and the decode counts add up.
+//! frames, a clean end, or a typed error, and the decode counts add up. Mutations of
+//! connection-rich captures also go through the whole pipeline — tracker, findings, and every
+//! report emitter — and the JSON, JSONL and CSV they write must parse.
 
 mod common;
 
 use std::io::Cursor;
+use synack::analyze::{CaptureResult, Options};
 use synack::capture::CaptureReader;
 use synack::decode::{decode, DecodeStats};
+use synack::findings::RuleConfig;
+use synack::pipeline;
+use synack::report::{
+    CsvEmitter, Emitter, JsonEmitter, JsonlEmitter, TableEmitter, TableOptions, ZeekEmitter,
+};
+use synack::tcp::TcpConfig;
 
 fn read_all(bytes: Vec<u8>) -> Option<DecodeStats> {
     let mut reader = CaptureReader::from_read(Cursor::new(bytes)).ok()?;
@@ -93,33 +102,130 @@ fn seeded_mutations_read_without_panic() {
     let mut runs = 0;
     for (_, bytes) in seeds() {
         for _ in 0..1500 {
-            let mut m = bytes.clone();
-            for _ in 0..1 + rng.below(8) {
-                let at = rng.below(m.len());
-                match rng.below(6) {
-                    0 => m[at] = rng.next() as u8,
-                    1 => m[at] ^= 1 << rng.below(8),
-                    // Lengths and counts: the interesting bytes are small and big.
-                    2 => m[at] = [0x00, 0xff, 0x7f, 0x80, 0x01][rng.below(5)],
-                    3 => m.truncate(at),
-                    4 => {
-                        let len = rng.below(64).min(m.len() - at);
-                        let chunk: Vec<u8> = m[at..at + len].to_vec();
-                        let to = rng.below(m.len());
-                        m.splice(to..to, chunk);
-                    }
-                    _ => {
-                        let end = (at + rng.below(64)).min(m.len());
-                        m.drain(at..end);
-                    }
-                }
-                if m.is_empty() {
-                    break;
-                }
-            }
+            let m = mutate(&bytes, &mut rng);
             let _ = read_all(m);
             runs += 1;
         }
     }
     assert!(runs >= 7500, "{runs} mutated captures");
+}
+
+/// One seeded mutation of `bytes`: a few bytes changed, flipped, set to a boundary value, the
+/// file cut, a chunk copied elsewhere or removed.
+fn mutate(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
+    let mut m = bytes.to_vec();
+    for _ in 0..1 + rng.below(8) {
+        if m.is_empty() {
+            break;
+        }
+        let at = rng.below(m.len());
+        match rng.below(6) {
+            0 => m[at] = rng.next() as u8,
+            1 => m[at] ^= 1 << rng.below(8),
+            // Lengths and counts: the interesting bytes are small and big.
+            2 => m[at] = [0x00, 0xff, 0x7f, 0x80, 0x01][rng.below(5)],
+            3 => m.truncate(at),
+            4 => {
+                let len = rng.below(64).min(m.len() - at);
+                let chunk: Vec<u8> = m[at..at + len].to_vec();
+                let to = rng.below(m.len());
+                m.splice(to..to, chunk);
+            }
+            _ => {
+                let end = (at + rng.below(64)).min(m.len());
+                m.drain(at..end);
+            }
+        }
+    }
+    m
+}
+
+/// The whole report of `bytes` in `format`, if they open as a capture; the output must be
+/// what the format promises.
+fn report_all(bytes: &[u8], format: &str) -> Option<CaptureResult> {
+    let reader = CaptureReader::from_read(Cursor::new(bytes.to_vec())).ok()?;
+    let mut out = Vec::new();
+    let opts = Options {
+        tcp: TcpConfig {
+            transitions: true,
+            ..TcpConfig::default()
+        },
+        ..Options::default()
+    };
+    let result = {
+        let mut emitter: Box<dyn Emitter + '_> = match format {
+            "json" => Box::new(JsonEmitter::new(&mut out)),
+            "jsonl" => Box::new(JsonlEmitter::new(&mut out)),
+            "csv" => Box::new(CsvEmitter::new(&mut out)),
+            "zeek" => Box::new(ZeekEmitter::new(&mut out)),
+            _ => Box::new(TableEmitter::new(
+                &mut out,
+                TableOptions {
+                    all: true,
+                    limit: 20,
+                    color: false,
+                },
+            )),
+        };
+        pipeline::report(
+            "mutated.pcap",
+            reader,
+            opts,
+            RuleConfig::default(),
+            emitter.as_mut(),
+        )
+        .expect("writing to memory")
+    };
+    let text = String::from_utf8(out).expect("UTF-8 output");
+    match format {
+        "json" => {
+            let doc: serde_json::Value = serde_json::from_str(&text).expect("one JSON document");
+            assert_eq!(
+                doc["connections"].as_array().map(Vec::len),
+                Some(result.connections as usize)
+            );
+        }
+        "jsonl" => {
+            for line in text.lines() {
+                let _: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            }
+        }
+        "csv" => {
+            let mut r = csv::Reader::from_reader(text.as_bytes());
+            assert_eq!(r.records().count() as u64, result.connections);
+        }
+        _ => assert!(!text.is_empty()),
+    }
+    Some(result)
+}
+
+#[test]
+fn seeded_mutations_go_through_the_tracker_and_every_report_format() {
+    // Captures with many connections and states: every mutation changes what the tracker sees.
+    let mut inputs: Vec<Vec<u8>> = [
+        "kernel/port-reuse-time-wait.pcap",
+        "kernel/rst-challenged.pcap",
+        "kernel/syn-flood.pcap",
+        "kernel/fin-into-time-wait.pcap",
+        "kernel/dup-two-interfaces.pcapng",
+    ]
+    .iter()
+    .map(|n| std::fs::read(common::testdata(n)).unwrap())
+    .collect();
+    if let Some(dir) = common::corpus_dir() {
+        if let Ok(b) = std::fs::read(dir.join("zeek/ssh.pcap")) {
+            inputs.push(b);
+        }
+    }
+    let mut rng = Rng(0xf022_5ac4);
+    let mut reported = 0;
+    for bytes in &inputs {
+        assert!(report_all(bytes, "json").is_some(), "the original reports");
+        for i in 0..300 {
+            let m = mutate(bytes, &mut rng);
+            let format = ["json", "jsonl", "csv", "zeek", "table"][i % 5];
+            reported += usize::from(report_all(&m, format).is_some());
+        }
+    }
+    assert!(reported >= 1000, "only {reported} mutated captures opened");
 }
