@@ -425,6 +425,7 @@ impl Tracker {
                 conn.side(Dir::Resp).time_wait_counted,
             ],
             orig_is_lo: wide(conn.orig) == key.key.lo,
+            isn: conn.side(Dir::Orig).isn.map(|s| s.0),
         };
         match Key4::pack(&key.key) {
             Some(k) => self.tombs4.add(key, k, remains),
@@ -646,13 +647,16 @@ fn on_late<K: PackedKey>(
     two_msl: std::time::Duration,
 ) -> bool {
     let f = seg.flags;
-    if f.syn() && !f.ack() && !f.rst() && !f.fin() && !seg.duplicate {
+    let syn = f.syn() && !f.ack() && !f.rst() && !f.fin();
+    // A SYN starts a new connection on the 4-tuple, unless it carries the written attempt's ISN
+    // from its originator: then it is that SYN again, however late.
+    if syn && !seg.duplicate && !(t.is_isn(seg.seq.0) && src_is_lo == t.is_lo(0)) {
         return false;
     }
     if !seg.duplicate {
         t.late = t.late.saturating_add(1);
         let to = if src_is_lo == t.is_lo(0) { 1 } else { 0 };
-        if f.fin() && t.time_wait_until[to].is_some_and(|end| end > now) {
+        if f.fin() && t.time_wait_until(to).is_some_and(|end| end > now) {
             t.restart_time_wait(to, now, two_msl);
         }
     }
@@ -669,7 +673,7 @@ fn end_tomb<K: PackedKey>(
 ) -> bool {
     let mut running = false;
     for side in 0..2 {
-        let Some(end) = t.time_wait_until[side] else {
+        let Some(end) = t.time_wait_until(side) else {
             continue;
         };
         let at = match superseded {
@@ -815,3 +819,6 @@ impl Connection {
         Connection::new(seg, orig, resp, cfg)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -99,8 +99,12 @@ pub(super) struct Tomb<K> {
     /// When the tombstone goes: 2×MSL after the connection's last segment, or later when a
     /// side's TIME-WAIT was restarted.
     pub until: Timestamp,
-    /// When each side's TIME-WAIT ends (`[orig, resp]`), for a side still in it.
-    pub time_wait_until: [Option<Timestamp>; 2],
+    /// How long before `until` each side's TIME-WAIT ends, in µs (`[orig, resp]`; [`NO_TW`]
+    /// for a side not in TIME-WAIT): 8 bytes where two timestamps take 16.
+    tw_before_us: [u32; 2],
+    /// The originator's ISN: a SYN carrying it again is a late retransmission of the written
+    /// attempt, never a new connection (CONTRACT.md: same-ISN SYNs never split a connection).
+    isn: u32,
     /// Segments that came for the connection after it was written.
     pub late: u16,
     /// Bit 0: the originator is the key's lower endpoint. Bits 1, 2: the orig's, resp's
@@ -113,12 +117,16 @@ const ORIG_IS_LO: u8 = 1;
 const COUNTED: [u8; 2] = [2, 4];
 const GONE: u8 = 8;
 const RESTARTED: u8 = 16;
+const HAS_ISN: u8 = 32;
+const NO_TW: u32 = u32::MAX;
 
 /// What the flow table tells a tombstone when it is made.
 pub(super) struct Remains {
     pub id: u64,
     pub until: Timestamp,
     pub time_wait_until: [Option<Timestamp>; 2],
+    /// The originator's ISN, if it sent a SYN.
+    pub isn: Option<u32>,
     /// Whose TIME-WAIT the per-host figures count.
     pub counted: [bool; 2],
     pub orig_is_lo: bool,
@@ -144,9 +152,32 @@ impl<K: PackedKey> Tomb<K> {
         self.flags & COUNTED[side] != 0
     }
 
+    /// When side `side`'s TIME-WAIT ends, if it is in TIME-WAIT.
+    pub fn time_wait_until(&self, side: usize) -> Option<Timestamp> {
+        let us = self.tw_before_us[side];
+        (us != NO_TW).then(|| {
+            Timestamp::from_nanos(
+                self.until
+                    .as_nanos()
+                    .saturating_sub(i64::from(us).saturating_mul(1000)),
+            )
+        })
+    }
+
+    fn set_time_wait_until(&mut self, side: usize, end: Option<Timestamp>) {
+        self.tw_before_us[side] = end.map_or(NO_TW, |end| {
+            u32::try_from(self.until.since(end).as_micros()).unwrap_or(NO_TW - 1)
+        });
+    }
+
+    /// Whether `seq` is the ISN of the originator's SYN.
+    pub fn is_isn(&self, seq: u32) -> bool {
+        self.flags & HAS_ISN != 0 && self.isn == seq
+    }
+
     /// Side `side`'s TIME-WAIT is over: returns whether the figures counted it.
     pub fn end_time_wait(&mut self, side: usize) -> bool {
-        self.time_wait_until[side] = None;
+        self.tw_before_us[side] = NO_TW;
         let was = self.counted(side);
         self.flags &= !COUNTED[side];
         was
@@ -160,11 +191,14 @@ impl<K: PackedKey> Tomb<K> {
     /// starts its 2×MSL again (RFC 9293 §3.10.7.4).
     pub fn restart_time_wait(&mut self, side: usize, now: Timestamp, two_msl: std::time::Duration) {
         let end = now.saturating_add(two_msl);
-        self.time_wait_until[side] = Some(end);
         if end > self.until {
+            // Both ends are kept relative to `until`: move them with it.
+            let other = self.time_wait_until(1 - side);
             self.until = end;
+            self.set_time_wait_until(1 - side, other);
             self.flags |= RESTARTED;
         }
+        self.set_time_wait_until(side, Some(end));
     }
 }
 
@@ -210,15 +244,23 @@ impl<K: PackedKey> Tombstones<K> {
                 flags |= bit;
             }
         }
+        if r.isn.is_some() {
+            flags |= HAS_ISN;
+        }
         let seq = self.head.wrapping_add(self.ring.len() as u64);
-        self.ring.push_back(Tomb {
+        let mut t = Tomb {
             key: packed,
             id: r.id,
             until: r.until,
-            time_wait_until: r.time_wait_until,
+            tw_before_us: [NO_TW; 2],
+            isn: r.isn.unwrap_or(0),
             late: 0,
             flags,
-        });
+        };
+        for side in 0..2 {
+            t.set_time_wait_until(side, r.time_wait_until[side]);
+        }
+        self.ring.push_back(t);
         let ring = &self.ring;
         let head = self.head;
         self.index.insert_unique(k.hash, seq, |s| {
@@ -352,6 +394,7 @@ mod tests {
                     id: i as u64,
                     until: t(60 + i as i64),
                     time_wait_until: [Some(t(60 + i as i64)), None],
+                    isn: None,
                     counted: [true, false],
                     orig_is_lo: true,
                 },

@@ -1,0 +1,165 @@
+//! The flow table's lifecycle: a connection written when it finishes, its tombstone after it.
+
+use super::*;
+use crate::decode::{TcpFlags, TcpSegment};
+use crate::tcp::SeqNum;
+
+const SYN: u16 = TcpFlags::SYN;
+const ACK: u16 = TcpFlags::ACK;
+const RST: u16 = TcpFlags::RST;
+const FIN: u16 = TcpFlags::FIN;
+
+fn ep(s: &str) -> Endpoint {
+    let (a, p) = s.rsplit_once(':').unwrap();
+    Endpoint {
+        addr: a.parse().unwrap(),
+        port: p.parse().unwrap(),
+    }
+}
+
+#[derive(Default)]
+struct Sink {
+    ended: Vec<Box<Connection>>,
+    events: Vec<TimeWaitEvent>,
+}
+
+impl ConnSink for Sink {
+    fn ended(&mut self, conn: Box<Connection>) {
+        self.ended.push(conn);
+    }
+    fn time_wait(&mut self, event: TimeWaitEvent) {
+        self.events.push(event);
+    }
+}
+
+/// Feeds segments to one tracker, each `(ms, from client, flags, seq, ack)`.
+struct Run {
+    t: Tracker,
+    sink: Sink,
+    frame: u64,
+}
+
+impl Run {
+    fn new() -> Self {
+        Run {
+            t: Tracker::new(TcpConfig::default(), 1000),
+            sink: Sink::default(),
+            frame: 0,
+        }
+    }
+
+    fn seg(&mut self, ms: i64, from_client: bool, flags: u16, seq: u32, ack: u32) -> &mut Self {
+        let (c, s) = (ep("10.0.0.1:40000"), ep("10.0.0.2:80"));
+        let (src, dst) = if from_client { (c, s) } else { (s, c) };
+        self.frame += 1;
+        let ts = Timestamp::from_nanos(ms * 1_000_000);
+        let seg = TcpSegment {
+            frame: self.frame,
+            ts,
+            seq: SeqNum(seq),
+            ack: SeqNum(ack),
+            ..TcpSegment::test(src, dst, flags, 0)
+        };
+        self.t.segment(&seg, ts, &mut self.sink);
+        self
+    }
+
+    fn at(&mut self, ms: i64) -> &mut Self {
+        let now = Timestamp::from_nanos(ms * 1_000_000);
+        self.t.end_batch(now, &mut self.sink);
+        self
+    }
+}
+
+#[test]
+fn a_closed_connection_is_written_and_its_time_wait_goes_on_in_the_tombstone() {
+    let mut r = Run::new();
+    r.seg(0, true, SYN, 100, 0)
+        .seg(1, false, SYN | ACK, 500, 101)
+        .seg(2, true, ACK, 101, 501)
+        .seg(10, true, FIN | ACK, 101, 501)
+        .seg(11, false, FIN | ACK, 501, 102)
+        .seg(12, true, ACK, 102, 502)
+        .at(100);
+    assert!(
+        r.sink.ended.is_empty(),
+        "copies of the last frames may still come"
+    );
+    r.at(200);
+    assert_eq!(r.sink.ended.len(), 1, "written 150 ms after the close");
+    let c = &r.sink.ended[0];
+    assert_eq!(c.side(Dir::Orig).state, State::TimeWait);
+    assert_eq!(r.t.live(), 0);
+    assert_eq!(r.t.tombstones(), 1);
+    // A late ACK is counted, not a new connection.
+    r.seg(300, true, ACK, 102, 502);
+    assert_eq!((r.t.live(), r.t.late_segments()), (0, 1));
+    // 2×MSL after the client entered TIME-WAIT (11 ms) it leaves; the tombstone goes with the
+    // 2×MSL of the last segment.
+    r.at(61_000);
+    let exits: Vec<_> = r.sink.events.iter().filter(|e| !e.enter).collect();
+    assert_eq!(exits.len(), 1);
+    assert_eq!(
+        exits[0].ts,
+        Timestamp::from_nanos(11_000_000 + 60_000_000_000)
+    );
+    r.at(61_500);
+    assert_eq!(r.t.tombstones(), 0);
+}
+
+#[test]
+fn a_syn_with_the_written_isn_is_late_a_new_isn_starts_a_connection() {
+    let mut r = Run::new();
+    // Refused: written 5 s after the RST (Zeek's tcp_reset_delay).
+    r.seg(0, true, SYN, 100, 0)
+        .seg(1, false, RST | ACK, 0, 101)
+        .at(4_000);
+    assert!(r.sink.ended.is_empty());
+    // Windows retries within the delay: the same attempt, refused again.
+    r.seg(4_500, true, SYN, 100, 0)
+        .seg(4_501, false, RST | ACK, 0, 101)
+        .at(9_600);
+    assert_eq!(r.sink.ended.len(), 1);
+    assert_eq!(r.sink.ended[0].side(Dir::Orig).syn.sent, 2);
+    // The same ISN after the write: the same SYN again, late.
+    r.seg(10_000, true, SYN, 100, 0);
+    assert_eq!((r.t.live(), r.t.late_segments()), (0, 1));
+    // A new ISN: a new connection on the 4-tuple.
+    r.seg(11_000, true, SYN, 7_000, 0);
+    assert_eq!(r.t.live(), 1);
+    assert_eq!(r.t.tombstones(), 0, "the new connection took the 4-tuple");
+}
+
+#[test]
+fn a_new_syn_into_time_wait_ends_it_and_says_so() {
+    let mut r = Run::new();
+    r.seg(0, true, SYN, 100, 0)
+        .seg(1, false, SYN | ACK, 500, 101)
+        .seg(2, true, ACK, 101, 501)
+        .seg(10, true, FIN | ACK, 101, 501)
+        .seg(11, false, FIN | ACK, 501, 102)
+        .seg(12, true, ACK, 102, 502)
+        .at(1_000)
+        .seg(2_000, true, SYN, 90_000, 0);
+    let exit = r.sink.events.iter().find(|e| !e.enter).unwrap();
+    assert_eq!(
+        exit.ts,
+        Timestamp::from_nanos(2_000_000_000),
+        "ended by the SYN"
+    );
+    r.t.finish_all(Timestamp::from_nanos(3_000_000_000), &mut r.sink);
+    assert!(r.sink.ended[1].reused_time_wait);
+}
+
+#[test]
+fn one_timer_per_connection_whatever_follows_a_reset() {
+    let mut r = Run::new();
+    r.seg(0, true, SYN, 100, 0)
+        .seg(1, false, SYN | ACK, 500, 101)
+        .seg(2, true, ACK, 101, 501)
+        .seg(3, false, RST, 501, 0);
+    for i in 0..10_000 {
+        r.seg(4 + i / 10, true, ACK, 101, 501);
+    }
+    assert!(r.t.books.timers.in_order.len() + r.t.books.timers.late.len() <= 1);
+}
