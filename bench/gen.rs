@@ -49,6 +49,8 @@ pub struct GenConfig {
     pub rate: f64,
     /// A spoofed SYN flood instead: `rate` SYNs a second, see [`generate_flood`].
     pub flood: bool,
+    /// One connection reset, then segments after the RST to the end: see [`generate_after_rst`].
+    pub after_rst: bool,
 }
 
 /// xorshift64*: small, fast and deterministic.
@@ -455,10 +457,64 @@ fn generate_flood(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> {
     })
 }
 
+/// One connection: a handshake, the server's RST, then the client sending on regardless, an
+/// ACK every microsecond (each with its own IP ID: no copy) until the size is reached: a
+/// connection that finished and keeps receiving segments.
+fn generate_after_rst(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> {
+    let mut w = Writer {
+        out,
+        format: cfg.format,
+        written: 0,
+    };
+    w.header()?;
+    let mut conn = Conn {
+        client: [10, 0, 0, 1],
+        server: [192, 168, 1, 1],
+        cport: 40000,
+        sport: 80,
+        cseq: 100,
+        sseq: 500,
+        script: Vec::new(),
+        next: 0,
+        handshaken: false,
+        due_us: 0,
+    };
+    let p = |from_client, flags| Pkt {
+        from_client,
+        flags,
+        payload: 0,
+        gap_us: 0,
+    };
+    let mut now = 1_700_000_000_000_000u64;
+    let mut buf = Vec::with_capacity(128);
+    let mut packets = 0u64;
+    for pkt in [p(true, SYN), p(false, SYN | ACK), p(true, ACK), p(false, RST | ACK)] {
+        build(&mut conn, pkt, packets as u16, &mut buf);
+        w.packet(now, &buf)?;
+        packets += 1;
+        now += 100;
+    }
+    while w.written < cfg.bytes {
+        build(&mut conn, p(true, ACK), packets as u16, &mut buf);
+        w.packet(now, &buf)?;
+        packets += 1;
+        now += 1;
+    }
+    w.out.flush()?;
+    Ok(GenStats {
+        packets,
+        connections: 1,
+        bytes: w.written,
+    })
+}
+
 /// Writes a capture of about `cfg.bytes` bytes.
 pub fn generate(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> {
     if cfg.flood {
         return generate_flood(cfg, out);
+    }
+    if cfg.after_rst {
+        return generate_after_rst(cfg, out);
     }
     let mut rng = Rng(cfg.seed.max(1));
     let mut w = Writer {

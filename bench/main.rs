@@ -32,6 +32,7 @@ enum Profile {
     Mixed,
     Busy,
     Flood,
+    AfterRst,
 }
 
 #[derive(Subcommand)]
@@ -51,7 +52,8 @@ enum Cmd {
         /// (2000 open at once); `busy`, the same mix at 20 000 a second, each closed within
         /// half a second (10 000 open at once), as on a busy web server; `flood`, a spoofed SYN
         /// flood: 333 000 SYNs a second from random addresses to one port, each answered by a
-        /// SYN-ACK and its retransmissions (1 s, 3 s), never completed
+        /// SYN-ACK and its retransmissions (1 s, 3 s), never completed; `after-rst`, one
+        /// connection reset and then sent to without end (an ACK every microsecond)
         #[arg(long, value_enum, default_value_t = Profile::Mixed)]
         profile: Profile,
         /// Connections open at once (overrides the profile's)
@@ -261,7 +263,7 @@ fn main() {
             let (default_live, default_rate) = match profile {
                 Profile::Mixed => (2000, 170.0),
                 Profile::Busy => (10_000, 20_000.0),
-                Profile::Flood => (0, 333_000.0),
+                Profile::Flood | Profile::AfterRst => (0, 333_000.0),
             };
             if let Some(dir) = out.parent() {
                 std::fs::create_dir_all(dir).expect("create output directory");
@@ -278,6 +280,7 @@ fn main() {
                 live: live.unwrap_or(default_live),
                 rate: rate.unwrap_or(default_rate),
                 flood: profile == Profile::Flood,
+                after_rst: profile == Profile::AfterRst,
             };
             let st = gen::generate(&cfg, file).expect("write capture");
             println!(
