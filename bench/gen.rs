@@ -488,7 +488,12 @@ fn generate_after_rst(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> 
     let mut now = 1_700_000_000_000_000u64;
     let mut buf = Vec::with_capacity(128);
     let mut packets = 0u64;
-    for pkt in [p(true, SYN), p(false, SYN | ACK), p(true, ACK), p(false, RST | ACK)] {
+    for pkt in [
+        p(true, SYN),
+        p(false, SYN | ACK),
+        p(true, ACK),
+        p(false, RST | ACK),
+    ] {
         build(&mut conn, pkt, packets as u16, &mut buf);
         w.packet(now, &buf)?;
         packets += 1;

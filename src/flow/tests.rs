@@ -110,15 +110,15 @@ fn a_closed_connection_is_written_and_its_time_wait_goes_on_in_the_tombstone() {
 #[test]
 fn a_syn_with_the_written_isn_is_late_a_new_isn_starts_a_connection() {
     let mut r = Run::new();
-    // Refused: written 5 s after the RST (Zeek's tcp_reset_delay).
+    // Refused: written 2 s after the RST.
     r.seg(0, true, SYN, 100, 0)
         .seg(1, false, RST | ACK, 0, 101)
-        .at(4_000);
+        .at(1_000);
     assert!(r.sink.ended.is_empty());
     // Windows retries within the delay: the same attempt, refused again.
-    r.seg(4_500, true, SYN, 100, 0)
-        .seg(4_501, false, RST | ACK, 0, 101)
-        .at(9_600);
+    r.seg(1_500, true, SYN, 100, 0)
+        .seg(1_501, false, RST | ACK, 0, 101)
+        .at(3_600);
     assert_eq!(r.sink.ended.len(), 1);
     assert_eq!(r.sink.ended[0].side(Dir::Orig).syn.sent, 2);
     // The same ISN after the write: the same SYN again, late.
