@@ -73,7 +73,7 @@ impl Scaled {
 }
 
 /// One endpoint as Zeek tracks it (`TCP_Endpoint` and its reassembler).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Endp {
     state: ZState,
     prev_state: ZState,
@@ -98,8 +98,7 @@ struct Endp {
     // Reassembly, in relative sequence space.
     last_reassem_seq: u64,
     trim_seq: u64,
-    blocks: [(u64, u64); MAX_BLOCKS],
-    nblocks: usize,
+    blocks: Blocks,
     skip_deliveries: bool,
 }
 
@@ -127,8 +126,7 @@ impl Endp {
             ip_bytes: 0,
             last_reassem_seq: 1,
             trim_seq: 1,
-            blocks: [(0, 0); MAX_BLOCKS],
-            nblocks: 0,
+            blocks: Blocks::default(),
             skip_deliveries: false,
         }
     }
@@ -216,7 +214,8 @@ impl Endp {
     }
 
     fn undelivered_bytes(&self) -> u64 {
-        self.blocks[..self.nblocks]
+        self.blocks
+            .slice()
             .iter()
             .map(|(s, e)| e.saturating_sub(*s))
             .sum()
@@ -239,7 +238,7 @@ impl Endp {
             self.insert_block(start, end);
         }
         if self.no_data_acked() && self.undelivered_bytes() > MAX_ABOVE_HOLE_WITHOUT_ACKS {
-            self.nblocks = 0;
+            self.blocks.clear();
             self.skip_deliveries = true;
         }
     }
@@ -248,7 +247,7 @@ impl Endp {
         let (mut s, mut e) = (start, end);
         let mut kept = [(0u64, 0u64); MAX_BLOCKS];
         let mut n = 0;
-        for &(bs, be) in &self.blocks[..self.nblocks] {
+        for &(bs, be) in self.blocks.slice() {
             if be < s || bs > e {
                 if n < MAX_BLOCKS {
                     kept[n] = (bs, be);
@@ -264,31 +263,79 @@ impl Endp {
             n += 1;
         }
         kept[..n].sort_unstable();
-        self.blocks = kept;
-        self.nblocks = n;
+        self.blocks.set(&kept[..n]);
     }
 
     fn deliver_contiguous(&mut self) {
         loop {
             let mut advanced = false;
-            let mut n = 0;
-            for i in 0..self.nblocks {
-                let (bs, be) = self.blocks[i];
-                if bs <= self.last_reassem_seq {
-                    if be > self.last_reassem_seq {
-                        self.last_reassem_seq = be;
+            let last = &mut self.last_reassem_seq;
+            self.blocks.retain_map(|(bs, be)| {
+                if bs <= *last {
+                    if be > *last {
+                        *last = be;
                         advanced = true;
                     }
+                    None
                 } else {
-                    self.blocks[n] = (bs, be);
-                    n += 1;
+                    Some((bs, be))
                 }
-            }
-            self.nblocks = n;
+            });
             if !advanced {
                 break;
             }
         }
+    }
+}
+
+/// The reassembler's blocks above a hole: most connections never have one, so the list lives
+/// in a box only while it holds a block (an endpoint is 72 bytes smaller for it).
+#[derive(Clone, Debug, Default)]
+struct Blocks(Option<Box<([(u64, u64); MAX_BLOCKS], usize)>>);
+
+impl Blocks {
+    fn slice(&self) -> &[(u64, u64)] {
+        self.0.as_deref().map_or(&[], |(b, n)| &b[..*n])
+    }
+
+    fn copied(&self) -> ([(u64, u64); MAX_BLOCKS], usize) {
+        self.0
+            .as_deref()
+            .copied()
+            .unwrap_or(([(0, 0); MAX_BLOCKS], 0))
+    }
+
+    fn clear(&mut self) {
+        self.0 = None;
+    }
+
+    /// Replaces the blocks with `kept` (at most [`MAX_BLOCKS`]).
+    fn set(&mut self, kept: &[(u64, u64)]) {
+        if kept.is_empty() {
+            self.0 = None;
+            return;
+        }
+        let (b, n) = &mut **self
+            .0
+            .get_or_insert_with(|| Box::new(([(0, 0); MAX_BLOCKS], 0)));
+        b[..kept.len()].copy_from_slice(kept);
+        *n = kept.len();
+    }
+
+    /// Keeps, in order, what `f` maps each block to.
+    fn retain_map(&mut self, mut f: impl FnMut((u64, u64)) -> Option<(u64, u64)>) {
+        let (kept, n) = {
+            let mut kept = [(0u64, 0u64); MAX_BLOCKS];
+            let mut n = 0;
+            for &b in self.slice() {
+                if let Some(b) = f(b) {
+                    kept[n] = b;
+                    n += 1;
+                }
+            }
+            (kept, n)
+        };
+        self.set(&kept[..n]);
     }
 }
 
@@ -385,7 +432,7 @@ pub fn zeek_flips_first_packet(seg: &TcpSegment) -> bool {
 
 /// Zeek's bookkeeping for one connection. Endpoints are indexed by host: 0 is the host synack
 /// calls the originator, 1 the responder; `zeek_orig` says which of them Zeek calls orig.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ZeekConn {
     ep: [Endp; 2],
     zeek_orig: usize,
@@ -701,15 +748,8 @@ impl ZeekConn {
             self.undelivered(d, seq);
         }
         let ep = &mut self.ep[d];
-        let mut n = 0;
-        for i in 0..ep.nblocks {
-            let (bs, be) = ep.blocks[i];
-            if be > seq {
-                ep.blocks[n] = (bs.max(seq), be);
-                n += 1;
-            }
-        }
-        ep.nblocks = n;
+        ep.blocks
+            .retain_map(|(bs, be)| (be > seq).then_some((bs.max(seq), be)));
         ep.trim_seq = seq;
     }
 
@@ -719,8 +759,8 @@ impl ZeekConn {
             return;
         }
         if !self.ep[d].skip_deliveries {
-            let blocks = self.ep[d].blocks;
-            for &(bs, be) in &blocks[..self.ep[d].nblocks] {
+            let (blocks, n) = self.ep[d].blocks.copied();
+            for &(bs, be) in &blocks[..n] {
                 let last = self.ep[d].last_reassem_seq;
                 if bs < last {
                     continue;

@@ -124,12 +124,13 @@ fn connection_tracking_allocates_per_connection_not_per_packet() {
         "peak live connections {}",
         res.peak_live
     );
-    // One allocation per connection (its place in the table), a few per batch of frames (the
-    // list of what ended in it, handed over), and the amortised growth of the table and the
-    // timers: nothing per packet.
+    // One allocation per connection (its place in the table), one more for a connection whose
+    // data arrived above a hole (Zeek's reassembly blocks, boxed while it has any: fmt-mixed's
+    // connection does), a few per batch of frames (the list of what ended in it, handed over),
+    // and the amortised growth of the table, the timers and the tombstones: nothing per packet.
     let batches = packets / synack::analyze::BATCH as u64 + 1;
     assert!(
-        allocs <= res.connections + 6 * batches + 64,
+        allocs <= 2 * res.connections + 6 * batches + 64,
         "{allocs} allocations for {} connections, {batches} batches and {packets} packets",
         res.connections
     );
