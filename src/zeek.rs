@@ -291,7 +291,10 @@ impl Endp {
 /// The reassembler's blocks above a hole: most connections never have one, so the list lives
 /// in a box only while it holds a block (an endpoint is 72 bytes smaller for it).
 #[derive(Clone, Debug, Default)]
-struct Blocks(Option<Box<([(u64, u64); MAX_BLOCKS], usize)>>);
+struct Blocks(Option<Box<BlockList>>);
+
+/// Up to [`MAX_BLOCKS`] `(start, end)` ranges, and how many are in use.
+type BlockList = ([(u64, u64); MAX_BLOCKS], usize);
 
 impl Blocks {
     fn slice(&self) -> &[(u64, u64)] {
