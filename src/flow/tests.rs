@@ -19,13 +19,13 @@ fn ep(s: &str) -> Endpoint {
 
 #[derive(Default)]
 struct Sink {
-    ended: Vec<Box<Connection>>,
+    ended: Vec<Connection>,
     events: Vec<TimeWaitEvent>,
 }
 
 impl ConnSink for Sink {
     fn ended(&mut self, conn: Box<Connection>) {
-        self.ended.push(conn);
+        self.ended.push(*conn);
     }
     fn time_wait(&mut self, event: TimeWaitEvent) {
         self.events.push(event);
