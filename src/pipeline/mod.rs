@@ -2,7 +2,16 @@
 //! with its findings as it ends, the capture-wide findings and the summary, all handed to an
 //! emitter. `synack report` runs the same steps with filters, threads and several captures
 //! (`src/cli`); this is the plain path that fuzzing, the robustness tests and embedders use.
-//! (The drivers of `report` and `lint` move here next: issue 11, item 4.)
+//! `run_report` and `run_lint` are those commands' drivers; `config` holds what they are
+//! asked to do.
+
+mod config;
+mod drive;
+
+pub use config::{
+    ConnFilter, HostMatch, LintConfig, LintFormat, ReportConfig, ReportFormat, RunConfig,
+};
+pub use drive::{run_lint, run_report, ExitStatus};
 
 use crate::analyze::{self, CaptureResult, Options};
 use crate::capture::CaptureReader;
