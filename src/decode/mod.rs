@@ -14,9 +14,10 @@
 mod link;
 
 use crate::capture::Frame;
-use crate::tcp::SeqNum;
+mod seq;
 use crate::time::Timestamp;
 use etherparse::{err, IpNumber, LaxIpSlice};
+pub use seq::SeqNum;
 use serde::Serialize;
 use std::fmt;
 use std::net::IpAddr;

@@ -608,6 +608,20 @@ impl Connection {
     }
 
     /// Every change of state goes through here.
+    /// Takes side `d` back to `to`, the state it had before an inference that later segments
+    /// contradicted (a SYN-ACK or a FIN taken as received too early); the transitions recorded
+    /// since go with it. With [`Connection::set_state`], the only ways a state changes.
+    fn undo_state(&mut self, d: Dir, to: State, transitions_before: usize) {
+        let side = &mut self.sides[d.idx()];
+        side.state = to;
+        if to != State::CloseWait {
+            side.close_wait_since = None;
+        }
+        if let Some(log) = &mut self.transitions {
+            log.truncate(transitions_before);
+        }
+    }
+
     fn set_state(&mut self, d: Dir, to: State, frame: Option<u64>, ts: Timestamp) {
         let side = &mut self.sides[d.idx()];
         let from = side.state;
@@ -796,10 +810,7 @@ impl Connection {
             // received, had not arrived yet: the two crossed (simultaneous open, §3.5 Figure 8).
             let crossed = self.side_mut(d).pending_synack.take();
             if let Some((before, transitions_before)) = crossed {
-                self.side_mut(d).state = before;
-                if let Some(log) = &mut self.transitions {
-                    log.truncate(transitions_before);
-                }
+                self.undo_state(d, before, transitions_before);
             }
             if !crossed_ack {
                 self.apply(d, Event::SentSynAck, seg);
@@ -1075,14 +1086,8 @@ impl Connection {
             if sender.fin_retransmits > 0 && !sender.fin_acked && silent_since {
                 let side = self.side_mut(d);
                 side.pending_fin = None;
-                side.state = p.before;
                 side.inferred = p.inferred_before;
-                if p.before != State::CloseWait {
-                    side.close_wait_since = None;
-                }
-                if let Some(log) = &mut self.transitions {
-                    log.truncate(p.transitions_before);
-                }
+                self.undo_state(d, p.before, p.transitions_before);
             }
         }
     }
@@ -1097,14 +1102,8 @@ impl Connection {
         }
         let side = self.side_mut(d);
         side.pending_fin = None;
-        side.state = p.before;
         side.inferred = p.inferred_before;
-        if p.before != State::CloseWait {
-            side.close_wait_since = None;
-        }
-        if let Some(log) = &mut self.transitions {
-            log.truncate(p.transitions_before);
-        }
+        self.undo_state(d, p.before, p.transitions_before);
         Some(p.fin_seq)
     }
 
