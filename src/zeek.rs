@@ -447,10 +447,89 @@ pub struct ZeekConn {
     missed_bytes: u64,
 }
 
+/// Zeek's `conn_state` (base/protocols/conn/main.zeek), in the order reports list them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ConnState {
+    Sf,
+    S0,
+    S1,
+    Rej,
+    S2,
+    S3,
+    Rsto,
+    Rstr,
+    Rstos0,
+    Rstrh,
+    Sh,
+    Shr,
+    Oth,
+}
+
+impl ConnState {
+    pub const ALL: [ConnState; 13] = [
+        ConnState::Sf,
+        ConnState::S0,
+        ConnState::S1,
+        ConnState::Rej,
+        ConnState::S2,
+        ConnState::S3,
+        ConnState::Rsto,
+        ConnState::Rstr,
+        ConnState::Rstos0,
+        ConnState::Rstrh,
+        ConnState::Sh,
+        ConnState::Shr,
+        ConnState::Oth,
+    ];
+
+    /// As Zeek writes it: `SF`, `S0`, `RSTOS0`...
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnState::Sf => "SF",
+            ConnState::S0 => "S0",
+            ConnState::S1 => "S1",
+            ConnState::Rej => "REJ",
+            ConnState::S2 => "S2",
+            ConnState::S3 => "S3",
+            ConnState::Rsto => "RSTO",
+            ConnState::Rstr => "RSTR",
+            ConnState::Rstos0 => "RSTOS0",
+            ConnState::Rstrh => "RSTRH",
+            ConnState::Sh => "SH",
+            ConnState::Shr => "SHR",
+            ConnState::Oth => "OTH",
+        }
+    }
+
+    /// A conn_state code, in any case.
+    pub fn parse(s: &str) -> Option<ConnState> {
+        ConnState::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(s))
+    }
+
+    /// The connection was established and closed normally, or is still open: not trouble.
+    pub fn is_clean(self) -> bool {
+        matches!(self, ConnState::Sf | ConnState::S1)
+    }
+}
+
+impl std::fmt::Display for ConnState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl PartialEq<&str> for ConnState {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
 /// The conn.log fields synack computes, with Zeek's orig/resp.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ZeekFields {
-    pub conn_state: &'static str,
+    pub conn_state: ConnState,
     pub history: String,
     /// Zeek's originator is synack's responder.
     pub flipped: bool,
@@ -911,49 +990,49 @@ impl ZeekConn {
 }
 
 /// `conn_state()` of base/protocols/conn/main.zeek.
-fn conn_state(o: &Endp, r: &Endp, o_size: u64, r_size: u64, history: &str) -> &'static str {
+fn conn_state(o: &Endp, r: &Endp, o_size: u64, r_size: u64, history: &str) -> ConnState {
     use ZState::*;
     let (os, rs) = (o.state, r.state);
     let o_inactive = matches!(os, Inactive | Partial);
     let r_inactive = matches!(rs, Inactive | Partial);
     if rs == Reset {
         if matches!(os, SynSent | SynAckSent) || (os == Reset && o_size == 0 && r_size == 0) {
-            "REJ"
+            ConnState::Rej
         } else if o_inactive {
-            "RSTRH"
+            ConnState::Rstrh
         } else {
-            "RSTR"
+            ConnState::Rstr
         }
     } else if os == Reset {
         if r_inactive {
             if rstos0_history(history) {
-                "RSTOS0"
+                ConnState::Rstos0
             } else {
-                "OTH"
+                ConnState::Oth
             }
         } else {
-            "RSTO"
+            ConnState::Rsto
         }
     } else if rs == Closed && os == Closed {
-        "SF"
+        ConnState::Sf
     } else if os == Closed {
         if r_inactive {
-            "SH"
+            ConnState::Sh
         } else {
-            "S2"
+            ConnState::S2
         }
     } else if rs == Closed {
         if o_inactive {
-            "SHR"
+            ConnState::Shr
         } else {
-            "S3"
+            ConnState::S3
         }
     } else if os == SynSent && rs == Inactive {
-        "S0"
+        ConnState::S0
     } else if os == Established && rs == Established {
-        "S1"
+        ConnState::S1
     } else {
-        "OTH"
+        ConnState::Oth
     }
 }
 

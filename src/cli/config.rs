@@ -5,8 +5,8 @@
 use super::{LintArgs, ReportArgs, RuleArgs, RunArgs};
 use crate::findings::{RuleConfig, Severity};
 use crate::pipeline::{ConnFilter, HostMatch, LintConfig, ReportConfig, RunConfig};
-use crate::report::summary::CONN_STATES;
 use crate::tcp::{State, TcpConfig};
+use crate::zeek::ConnState;
 use anyhow::{anyhow, bail};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -118,7 +118,7 @@ impl TryFrom<ReportArgs> for ReportConfig {
             filter.hosts.push(HostMatch::parse(h)?);
         }
         for s in &a.state {
-            if let Some(cs) = CONN_STATES.iter().find(|c| c.eq_ignore_ascii_case(s)) {
+            if let Some(cs) = ConnState::parse(s) {
                 filter.conn_states.push(cs);
             } else if let Ok(st) = s.parse::<State>() {
                 filter.states.push(st);
@@ -127,7 +127,7 @@ impl TryFrom<ReportArgs> for ReportConfig {
                 bail!(
                     "--state {s:?} is neither an RFC 9293 state ({}) nor a Zeek conn_state ({})",
                     rfc.join(" "),
-                    CONN_STATES.join(" ")
+                    ConnState::ALL.map(ConnState::name).join(" ")
                 );
             }
         }

@@ -10,6 +10,7 @@ use crate::report::{
     JunitEmitter, LintJsonEmitter, SarifEmitter, TableEmitter, TableOptions, ZeekEmitter,
 };
 use crate::tcp::{Connection, Dir, State, TcpConfig};
+use crate::zeek::ConnState;
 use anyhow::Context;
 use clap::ValueEnum;
 use std::io::{self, BufWriter};
@@ -51,7 +52,7 @@ pub struct ConnFilter {
     pub hosts: Vec<HostMatch>,
     pub ports: Vec<u16>,
     pub states: Vec<State>,
-    pub conn_states: Vec<&'static str>,
+    pub conn_states: Vec<ConnState>,
 }
 
 /// `--host`: an address, or a CIDR prefix (`10.0.0.0/8`, `fd00::/16`).
@@ -106,7 +107,12 @@ impl HostMatch {
 
 impl ConnFilter {
     /// Whether a connection with these endpoints and final states is in scope.
-    fn matches_parts(&self, ends: [Endpoint; 2], states: [State; 2], conn_state: &str) -> bool {
+    fn matches_parts(
+        &self,
+        ends: [Endpoint; 2],
+        states: [State; 2],
+        conn_state: Option<ConnState>,
+    ) -> bool {
         let host_ok = self.hosts.is_empty()
             || self
                 .hosts
@@ -116,7 +122,7 @@ impl ConnFilter {
             self.ports.is_empty() || self.ports.iter().any(|p| ends.iter().any(|e| e.port == *p));
         let state_ok = (self.states.is_empty() && self.conn_states.is_empty())
             || self.states.iter().any(|s| states.contains(s))
-            || self.conn_states.contains(&conn_state);
+            || conn_state.is_some_and(|cs| self.conn_states.contains(&cs));
         host_ok && port_ok && state_ok
     }
 
@@ -125,7 +131,7 @@ impl ConnFilter {
         self.matches_parts(
             [c.orig_ep, c.resp_ep],
             [c.orig_state, c.resp_state],
-            c.conn_state,
+            Some(c.conn_state),
         )
     }
 
@@ -135,7 +141,7 @@ impl ConnFilter {
             return true;
         }
         let states = [c.side(Dir::Orig).state, c.side(Dir::Resp).state];
-        self.matches_parts([c.orig, c.resp], states, "")
+        self.matches_parts([c.orig, c.resp], states, None)
     }
 
     /// The report's filter on a live connection as its record will read: who counts in the
@@ -160,11 +166,7 @@ impl ConnFilter {
                 s => s,
             };
             let states = [settled(Dir::Orig), settled(Dir::Resp)];
-            let conn_state = if f.conn_states.is_empty() {
-                ""
-            } else {
-                c.zeek.fields().conn_state
-            };
+            let conn_state = (!f.conn_states.is_empty()).then(|| c.zeek.fields().conn_state);
             f.matches_parts([c.orig, c.resp], states, conn_state)
         })))
     }

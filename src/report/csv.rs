@@ -93,7 +93,7 @@ impl<W: Write> Emitter for CsvEmitter<W> {
             c.duration.to_string(),
             c.orig_state.to_string(),
             c.resp_state.to_string(),
-            c.conn_state.to_string(),
+            c.conn_state.name().to_string(),
             c.history.clone(),
             c.orig_packets.to_string(),
             c.resp_packets.to_string(),

@@ -41,7 +41,7 @@ pub fn connection(out: &mut Vec<u8>, c: &ConnReport, tag: Option<&str>) -> io::R
     key(out, b",\"resp_time_wait_until\":");
     opt_float(out, c.resp_time_wait_until.map(Timestamp::as_secs_f64))?;
     key(out, b",\"conn_state\":");
-    string(out, c.conn_state)?;
+    string(out, c.conn_state.name())?;
     key(out, b",\"history\":");
     string(out, &c.history)?;
     key(out, b",\"orig_packets\":");
@@ -113,7 +113,7 @@ pub fn connection(out: &mut Vec<u8>, c: &ConnReport, tag: Option<&str>) -> io::R
     key(out, b"],\"capture\":");
     string(out, &c.capture)?;
     key(out, b",\"opening\":");
-    string(out, c.opening)?;
+    string(out, c.opening.name())?;
     key(out, b",\"duration\":");
     float(out, c.duration)?;
     key(out, b",\"missed_bytes\":");

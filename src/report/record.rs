@@ -4,6 +4,7 @@
 use crate::decode::Endpoint;
 use crate::tcp::{Connection, Dir, Opening, State, Transition};
 use crate::time::Timestamp;
+use crate::zeek::ConnState;
 use crate::zeek::ZeekFields;
 use serde::{Serialize, Serializer};
 use std::sync::Arc;
@@ -20,6 +21,14 @@ fn ser_state<S: Serializer>(s: &State, ser: S) -> Result<S::Ok, S::Error> {
 
 fn ser_ts<S: Serializer>(t: &Timestamp, ser: S) -> Result<S::Ok, S::Error> {
     ser.serialize_f64(t.as_secs_f64())
+}
+
+fn ser_opening<S: Serializer>(o: &Opening, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(o.name())
+}
+
+fn ser_conn_state<S: Serializer>(c: &ConnState, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(c.name())
 }
 
 fn ser_opt_ts<S: Serializer>(t: &Option<Timestamp>, ser: S) -> Result<S::Ok, S::Error> {
@@ -125,7 +134,8 @@ pub struct ConnReport {
     pub orig_time_wait_until: Option<Timestamp>,
     #[serde(serialize_with = "ser_opt_ts")]
     pub resp_time_wait_until: Option<Timestamp>,
-    pub conn_state: &'static str,
+    #[serde(serialize_with = "ser_conn_state")]
+    pub conn_state: ConnState,
     pub history: String,
     pub orig_packets: u64,
     pub resp_packets: u64,
@@ -143,7 +153,8 @@ pub struct ConnReport {
     /// Added: the capture the connection is in (ids are unique within one capture).
     pub capture: Arc<str>,
     /// Added: how it was first seen: `syn`, `synack` (SYN missed) or `midstream`.
-    pub opening: &'static str,
+    #[serde(serialize_with = "ser_opening")]
+    pub opening: Opening,
     /// Added: last minus first timestamp, seconds.
     pub duration: f64,
     /// Added: Zeek's missed_bytes (content gaps the peer acknowledged).
@@ -235,11 +246,7 @@ impl ConnReport {
             midstream: c.opening == Opening::Midstream,
             findings: Vec::new(),
             capture: capture.clone(),
-            opening: match c.opening {
-                Opening::Syn => "syn",
-                Opening::SynAck => "synack",
-                Opening::Midstream => "midstream",
-            },
+            opening: c.opening,
             duration: secs(c.last_ts.since(c.first_ts)),
             missed_bytes: z.missed_bytes,
             reused_time_wait: c.reused_time_wait,
@@ -266,12 +273,12 @@ impl ConnReport {
 
     /// The SYN got no SYN-ACK, no RST and no ICMP error.
     pub fn syn_unanswered(&self) -> bool {
-        self.opening == "syn" && self.resp_packets == 0 && !self.rejected_icmp
+        self.opening == Opening::Syn && self.resp_packets == 0 && !self.rejected_icmp
     }
 
     /// Worth a look: not a clean SF or an open S1 without retransmitted handshakes.
     pub fn troubled(&self) -> bool {
-        !matches!(self.conn_state, "SF" | "S1")
+        !self.conn_state.is_clean()
             || self.syn_retransmits > 0
             || self.synack_retransmits > 0
             || self.rst.is_some()

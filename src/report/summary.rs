@@ -3,14 +3,10 @@
 use super::record::ConnReport;
 use crate::flow::TimeWaitHolder;
 use crate::tcp::State;
+use crate::zeek::ConnState;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::net::IpAddr;
-
-/// Zeek's conn_state codes, in the order the report lists them.
-pub const CONN_STATES: [&str; 13] = [
-    "SF", "S0", "S1", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH",
-];
 
 /// One host that held TIME-WAIT in one capture (`capture` indexes `Summary::captures`).
 #[derive(Clone, Copy, Debug)]
@@ -70,7 +66,7 @@ impl Serialize for TimeWaitList<'_> {
 /// instead of the whole record.
 #[derive(Clone, Copy, Debug)]
 pub struct Tally {
-    conn_state: &'static str,
+    conn_state: ConnState,
     orig_state: State,
     resp_state: State,
     syn_retransmits: u32,
@@ -100,7 +96,7 @@ impl Tally {
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
     pub connections: u64,
-    pub conn_state: [u64; CONN_STATES.len()],
+    pub conn_state: [u64; ConnState::ALL.len()],
     /// `[side][state]`, states indexed as `State::ALL`.
     pub final_state: [[u64; 12]; 2],
     /// `[orig state][resp state]`.
@@ -134,9 +130,7 @@ impl Summary {
     /// What the summary counts of one connection.
     pub fn add_tally(&mut self, t: &Tally) {
         self.connections += 1;
-        if let Some(i) = CONN_STATES.iter().position(|s| *s == t.conn_state) {
-            self.conn_state[i] += 1;
-        }
+        self.conn_state[t.conn_state as usize] += 1;
         let (o, r) = (state_idx(t.orig_state), state_idx(t.resp_state));
         self.final_state[0][o] += 1;
         self.final_state[1][r] += 1;
@@ -169,7 +163,7 @@ impl Summary {
     /// JSON tree: the TIME-WAIT list can hold a row per client host.
     pub fn to_json(&self) -> SummaryJson<'_> {
         let mut cs = Map::new();
-        for (name, n) in CONN_STATES.iter().zip(self.conn_state) {
+        for (name, n) in ConnState::ALL.iter().map(|c| c.name()).zip(self.conn_state) {
             if n > 0 {
                 cs.insert(name.to_string(), n.into());
             }

@@ -3,13 +3,13 @@
 //! the connections, troubled ones first. Tables fit the terminal; colour only on a terminal and
 //! never with NO_COLOR.
 
-use super::summary::CONN_STATES;
 use super::{ConnReport, Emitter, InputError, Summary};
 use crate::analyze::CaptureResult;
 use crate::findings::Verdict;
 use crate::findings::{Finding, Severity};
 use crate::tcp::State;
 use crate::time::format_duration;
+use crate::zeek::ConnState;
 use comfy_table::{presets, Cell, CellAlignment, Color, ContentArrangement, Table};
 use std::io::{self, Write};
 
@@ -86,11 +86,12 @@ impl<W: Write> TableEmitter<W> {
         }
     }
 
-    fn conn_state_color(cs: &str) -> Option<Color> {
+    fn conn_state_color(cs: ConnState) -> Option<Color> {
+        use ConnState::*;
         match cs {
-            "SF" => Some(Color::Green),
-            "S1" => None,
-            "REJ" | "RSTO" | "RSTR" | "RSTOS0" | "RSTRH" => Some(Color::Red),
+            Sf => Some(Color::Green),
+            S1 => None,
+            Rej | Rsto | Rstr | Rstos0 | Rstrh => Some(Color::Red),
             _ => Some(Color::Yellow),
         }
     }
@@ -194,7 +195,7 @@ impl<W: Write> TableEmitter<W> {
     fn summary_table(&self, s: &Summary) -> Table {
         let mut t = self.table();
         t.set_header(vec![Cell::new("Summary"), Cell::new("")]);
-        let states: Vec<String> = CONN_STATES
+        let states: Vec<String> = ConnState::ALL
             .iter()
             .zip(s.conn_state)
             .filter(|(_, n)| *n > 0)
@@ -367,7 +368,7 @@ impl<W: Write> TableEmitter<W> {
                     state_label(c.resp_state, c.resp_state_inferred),
                     Self::state_color(c.resp_state),
                 ),
-                self.paint(c.conn_state, Self::conn_state_color(c.conn_state)),
+                self.paint(c.conn_state.name(), Self::conn_state_color(c.conn_state)),
                 Cell::new(if c.history.is_empty() {
                     "-"
                 } else {

@@ -61,6 +61,17 @@ pub enum Opening {
     Midstream,
 }
 
+impl Opening {
+    /// As the JSON report writes it: `syn`, `synack`, `midstream`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Opening::Syn => "syn",
+            Opening::SynAck => "synack",
+            Opening::Midstream => "midstream",
+        }
+    }
+}
+
 /// One change of one side's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Transition {

@@ -47,7 +47,10 @@ const W: u16 = 1000;
 #[track_caller]
 fn check(pkts: &[Pkt], conn_state: &str, history: &str) {
     let f = run(pkts);
-    assert_eq!((f.conn_state, f.history.as_str()), (conn_state, history));
+    assert_eq!(
+        (f.conn_state.name(), f.history.as_str()),
+        (conn_state, history)
+    );
 }
 
 #[test]
@@ -97,7 +100,7 @@ fn full_exchange_is_sf() {
         (false, FIN | ACK, 921, 112, 0, W),
         (true, ACK, 112, 922, 0, W),
     ]);
-    assert_eq!((f.conn_state, f.history.as_str()), ("SF", "ShADdFf"));
+    assert_eq!((f.conn_state.name(), f.history.as_str()), ("SF", "ShADdFf"));
     assert_eq!((f.orig_bytes, f.resp_bytes), (Some(10), Some(20)));
     assert_eq!((f.orig_pkts, f.resp_pkts), (5, 3));
 }
