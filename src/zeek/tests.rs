@@ -1,8 +1,11 @@
 //! Zeek's conn_state and history on hand-made exchanges, each checked against what Zeek's code
 //! (docs/zeek-rules.md) makes of it. Real baselines are compared in tests/conformance.rs.
+use super::conn_state::rstos0_history;
 use super::*;
+use crate::decode::TcpSegment;
 use crate::decode::{Endpoint, TcpFlags};
 use crate::tcp::SeqNum;
+use crate::time::Timestamp;
 use std::net::{IpAddr, Ipv4Addr};
 
 const C: Endpoint = Endpoint {
