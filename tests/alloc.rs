@@ -124,13 +124,14 @@ fn connection_tracking_allocates_per_connection_not_per_packet() {
         "peak live connections {}",
         res.peak_live
     );
-    // One allocation per connection (its place in the table), one more for a connection whose
-    // data arrived above a hole (Zeek's reassembly blocks, boxed while it has any: fmt-mixed's
-    // connection does), a few per batch of frames (the list of what ended in it, handed over),
-    // and the amortised growth of the table, the timers and the tombstones: nothing per packet.
+    // Per connection: its place in the table, Zeek's model (boxed: lint runs without it), and
+    // for one whose data arrived above a hole Zeek's reassembly blocks (boxed while it has any:
+    // fmt-mixed's connection does); a few per batch of frames (the list of what ended in it,
+    // handed over), and the amortised growth of the table, the timers and the tombstones:
+    // nothing per packet.
     let batches = packets / synack::analyze::BATCH as u64 + 1;
     assert!(
-        allocs <= 2 * res.connections + 6 * batches + 64,
+        allocs <= 3 * res.connections + 6 * batches + 64,
         "{allocs} allocations for {} connections, {batches} batches and {packets} packets",
         res.connections
     );

@@ -80,7 +80,7 @@ fn view(conns: &[Connection]) -> Vec<String> {
                 r.packets,
                 o.syn.retransmits(),
                 r.synack.retransmits(),
-                c.zeek.fields().history
+                c.zeek_fields().history
             )
         })
         .collect()

@@ -154,7 +154,7 @@ fn zeek_rows(text: &str) -> Vec<ZeekRow> {
 
 /// synack's connection as Zeek would log it: Zeek's orientation, conn_state, history, packets.
 fn zeek_view(c: &synack::tcp::Connection) -> ZeekRow {
-    let z = c.zeek.fields();
+    let z = c.zeek_fields();
     let (o, r) = if z.flipped {
         (c.resp, c.orig)
     } else {
@@ -322,7 +322,7 @@ fn zeek_expected_histories() {
         let (_, conns) =
             synack::analyze::connections(&dir.join(cap), TcpConfig::default()).unwrap();
         assert_eq!(conns.len(), 1, "{cap}");
-        let z = conns[0].zeek.fields();
+        let z = conns[0].zeek_fields();
         if deviation.is_some() {
             assert_ne!(
                 z.history, *history,

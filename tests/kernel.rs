@@ -129,7 +129,7 @@ fn normal_close_client_holds_time_wait() {
     let (res, c) = agrees_with_ss("normal-close");
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].side(Dir::Orig).state, State::TimeWait);
-    assert_eq!(c[0].zeek.fields().conn_state, "SF");
+    assert_eq!(c[0].zeek_fields().conn_state, "SF");
     assert_eq!(res.time_wait.len(), 1);
 }
 
@@ -148,7 +148,7 @@ fn refused() {
     let (_, c) = agrees_with_ss("refused");
     let rst = c[0].rst.expect("RST");
     assert_eq!((rst.by, rst.kind), (Dir::Resp, RstKind::Refused));
-    assert_eq!(c[0].zeek.fields().conn_state, "REJ");
+    assert_eq!(c[0].zeek_fields().conn_state, "REJ");
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn syn_into_a_black_hole() {
         iv[1] > Duration::from_millis(1900) && iv[1] < Duration::from_millis(2500),
         "{iv:?}"
     );
-    assert_eq!(c[0].zeek.fields().conn_state, "S0");
+    assert_eq!(c[0].zeek_fields().conn_state, "S0");
 }
 
 #[test]

@@ -143,6 +143,7 @@ impl TryFrom<ReportArgs> for ReportConfig {
                 time_wait: rules.thresholds.time_wait,
                 idle_timeout: rules.thresholds.idle_timeout,
                 transitions: a.transitions,
+                zeek: true,
             },
             rules,
             color: super::color_wanted(),
@@ -177,6 +178,8 @@ impl TryFrom<LintArgs> for LintConfig {
                 time_wait: rules.thresholds.time_wait,
                 idle_timeout: rules.thresholds.idle_timeout,
                 transitions: false,
+                // No rule looks at Zeek's model: lint does without it.
+                zeek: false,
             },
             rules,
             color: super::color_wanted(),

@@ -166,7 +166,7 @@ impl ConnFilter {
                 s => s,
             };
             let states = [settled(Dir::Orig), settled(Dir::Resp)];
-            let conn_state = (!f.conn_states.is_empty()).then(|| c.zeek.fields().conn_state);
+            let conn_state = (!f.conn_states.is_empty()).then(|| c.zeek_fields().conn_state);
             f.matches_parts([c.orig, c.resp], states, conn_state)
         })))
     }

@@ -183,7 +183,7 @@ pub struct ConnReport {
 
 impl ConnReport {
     pub fn new(c: &Connection, capture: &Arc<str>) -> Self {
-        let z = c.zeek.fields();
+        let z = c.zeek_fields();
         let [o, r] = [c.side(Dir::Orig), c.side(Dir::Resp)];
         let handshake = (o.isn.is_some() || r.isn.is_some()).then(|| {
             let opt = |s: &crate::tcp::Side| s.options;
@@ -230,8 +230,8 @@ impl ConnReport {
             orig_packets: o.packets,
             resp_packets: r.packets,
             // Zeek's sequence-space sizes, per host (host 0 is synack's originator).
-            orig_bytes: c.zeek.size_of(0),
-            resp_bytes: c.zeek.size_of(1),
+            orig_bytes: c.zeek_size_of(0),
+            resp_bytes: c.zeek_size_of(1),
             syn_retransmits: o.syn.retransmits(),
             syn_retransmit_intervals: o.syn.intervals().map(secs).collect(),
             synack_retransmits: r.synack.retransmits(),

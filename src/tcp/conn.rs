@@ -13,7 +13,7 @@ use super::state::{next, Event, State};
 use super::SeqNum;
 use crate::decode::{Endpoint, TcpSegment};
 use crate::time::Timestamp;
-use crate::zeek::ZeekConn;
+use crate::zeek::{ZeekConn, ZeekFields};
 use std::fmt;
 use std::time::Duration;
 
@@ -152,6 +152,9 @@ pub struct TcpConfig {
     /// An unfinished connection without a segment for this long leaves the table as it is
     /// (Zeek's `tcp_inactivity_timeout`, 5 min); a later segment starts a new connection.
     pub idle_timeout: Duration,
+    /// Follow Zeek's model too (conn_state, history, Zeek's byte counts): every report does;
+    /// `lint` does not, no rule needing it (about 5% of its time, 350 bytes a connection).
+    pub zeek: bool,
 }
 
 impl Default for TcpConfig {
@@ -160,6 +163,7 @@ impl Default for TcpConfig {
             time_wait: Duration::from_secs(60),
             transitions: false,
             idle_timeout: Duration::from_secs(300),
+            zeek: true,
         }
     }
 }
@@ -243,7 +247,9 @@ pub struct Connection {
     /// Every state change, when asked for.
     pub transitions: Option<Vec<Transition>>,
     /// Zeek's view of the same segments (conn_state, history, sizes).
-    pub zeek: ZeekConn,
+    /// Zeek's model of the same segments, when the run reports it (`TcpConfig::zeek`): boxed,
+    /// so that a run without it (`lint`, which no rule of needs it) carries 8 bytes, not 350.
+    pub zeek: Option<Box<ZeekConn>>,
     /// A new SYN reused this 4-tuple while the previous connection on it was in TIME-WAIT.
     pub reused_time_wait: bool,
     /// When the connection left the table: 2×MSL after it finished, when a new SYN reused its
@@ -309,7 +315,9 @@ impl Connection {
             prev: None,
             odd_flag_segments: 0,
             transitions: cfg.transitions.then(Vec::new),
-            zeek: ZeekConn::new(seg, usize::from(seg.src != orig)),
+            zeek: cfg
+                .zeek
+                .then(|| Box::new(ZeekConn::new(seg, usize::from(seg.src != orig)))),
             reused_time_wait: false,
             ended_at: None,
             retired: false,
@@ -346,6 +354,21 @@ impl Connection {
     }
 
     /// The handshake completed at some point (or the connection was picked up established).
+    /// Zeek's conn.log fields for this connection; a run without Zeek's model
+    /// (`TcpConfig::zeek` off) gets `OTH` and an empty history.
+    pub fn zeek_fields(&self) -> ZeekFields {
+        match &self.zeek {
+            Some(z) => z.fields(),
+            None => ZeekFields::unknown(),
+        }
+    }
+
+    /// Zeek's size of host `h`'s sequence space (0 is synack's originator), 0 without Zeek's
+    /// model.
+    pub fn zeek_size_of(&self, h: usize) -> u64 {
+        self.zeek.as_ref().map_or(0, |z| z.size_of(h))
+    }
+
     pub fn was_established(&self) -> bool {
         self.established
     }
@@ -449,7 +472,9 @@ impl Connection {
             return self.on_icmp(seg);
         }
         let d = self.dir_of(seg);
-        self.zeek.on_segment(seg, d.idx());
+        if let Some(z) = &mut self.zeek {
+            z.on_segment(seg, d.idx());
+        }
         self.last_ts = self.last_ts.max(seg.ts);
         self.last_frame = self.last_frame.max(seg.frame);
         if seg.duplicate {

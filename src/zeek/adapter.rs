@@ -39,6 +39,25 @@ pub struct ZeekFields {
     pub resp_ip_bytes: u64,
 }
 
+impl ZeekFields {
+    /// What a connection without Zeek's model reports: nothing Zeek would say.
+    pub fn unknown() -> Self {
+        ZeekFields {
+            conn_state: ConnState::Oth,
+            history: String::new(),
+            flipped: false,
+            duration: None,
+            orig_bytes: None,
+            resp_bytes: None,
+            missed_bytes: 0,
+            orig_pkts: 0,
+            orig_ip_bytes: 0,
+            resp_pkts: 0,
+            resp_ip_bytes: 0,
+        }
+    }
+}
+
 impl ZeekConn {
     /// Zeek's view of a connection whose first segment is `first`, sent by host `first_from`
     /// (0 = synack's originator).
