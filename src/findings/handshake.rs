@@ -125,7 +125,7 @@ rules! {
 
 /// The SYN's retransmission intervals, ending with `…` when there were more than are kept.
 fn interval_list(c: &Connection) -> String {
-    let syn = c.side(Dir::Orig).syn;
+    let syn = &c.side(Dir::Orig).syn;
     let mut iv: Vec<String> = syn.intervals().map(secs).collect();
     if syn.retransmits() as usize > iv.len() {
         iv.push("…".into());

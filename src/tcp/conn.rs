@@ -8,7 +8,7 @@
 //! the two FINs crossed (simultaneous close).
 
 use super::rst::{Challenged, IcmpAnswer, RstInfo, RstKind, RstPlace};
-use super::side::{Attempt, PendingFin, Side, MAX_INTERVALS};
+use super::side::{Attempt, PendingFin, Side};
 use super::state::{next, Event, State};
 use super::SeqNum;
 use crate::decode::{Endpoint, TcpSegment};
@@ -785,7 +785,7 @@ impl Connection {
             first_ts: Some(o.first_ts),
             last_ts: Some(o.last_ts),
             first_frame: Some(o.first_frame),
-            intervals_us: [0; MAX_INTERVALS],
+            intervals_us: None,
         };
         if let Some(t) = syn_last {
             self.handshake.syn_to_synack = Some(o.first_ts.since(t));
@@ -800,7 +800,7 @@ impl Connection {
     fn on_icmp(&mut self, seg: &TcpSegment) {
         let Some(error) = seg.icmp else { return };
         let d = self.dir_of(seg);
-        let me = *self.side(d);
+        let me = self.side(d).clone();
         let in_window = match (me.isn, me.snd_nxt) {
             (Some(isn), Some(nxt)) => !seg.seq.before(isn) && !seg.seq.after(nxt),
             (Some(isn), None) => seg.seq == isn,
@@ -993,7 +993,7 @@ impl Connection {
         // raw SYN drew), not an abort from ESTABLISHED.
         let no_tcb = sender.inferred && sender.last_ack.is_none() && !seg.flags.ack();
         self.side_mut(d).inferred = false;
-        let sender = *self.side(d);
+        let sender = self.side(d).clone();
         let kind = match place {
             RstPlace::OutOfWindow => RstKind::OutOfWindow,
             RstPlace::InWindow => RstKind::Challenged,

@@ -7,7 +7,7 @@ use crate::time::Timestamp;
 use std::time::Duration;
 
 /// SYNs (or SYN-ACKs) one side sent with its ISN.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Attempt {
     /// Segments sent, the first included.
     pub sent: u32,
@@ -15,8 +15,9 @@ pub struct Attempt {
     pub last_ts: Option<Timestamp>,
     pub first_frame: Option<u64>,
     /// Gaps between consecutive sends, the first [`MAX_INTERVALS`] of them, in microseconds
-    /// (saturating at about 71 minutes).
-    pub(super) intervals_us: [u32; MAX_INTERVALS],
+    /// (saturating at about 71 minutes). Boxed from the first retransmission on: most SYNs are
+    /// sent once, and each side holds two attempts (64 bytes inline).
+    pub(super) intervals_us: Option<Box<[u32; MAX_INTERVALS]>>,
 }
 
 /// Retransmission intervals kept per connection (Linux retries a SYN 6 times by default).
@@ -29,16 +30,16 @@ impl Attempt {
 
     pub fn intervals(&self) -> impl Iterator<Item = Duration> + '_ {
         let n = (self.retransmits() as usize).min(MAX_INTERVALS);
-        self.intervals_us[..n]
-            .iter()
-            .map(|us| Duration::from_micros(u64::from(*us)))
+        let kept: &[u32] = self.intervals_us.as_deref().map_or(&[], |iv| &iv[..n]);
+        kept.iter().map(|us| Duration::from_micros(u64::from(*us)))
     }
 
     pub(super) fn record(&mut self, seg: &TcpSegment) {
         if let Some(last) = self.last_ts {
-            if let Some(slot) = self
-                .intervals_us
-                .get_mut(self.sent.saturating_sub(1) as usize)
+            let at = self.sent.saturating_sub(1) as usize;
+            if let Some(slot) = (at < MAX_INTERVALS)
+                .then(|| self.intervals_us.get_or_insert_with(Default::default))
+                .and_then(|iv| iv.get_mut(at))
             {
                 *slot = u32::try_from(seg.ts.since(last).as_micros()).unwrap_or(u32::MAX);
             }
@@ -52,7 +53,7 @@ impl Attempt {
 }
 
 /// What one endpoint has shown of itself.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Side {
     pub state: State,
     /// The state rests only on segments travelling to this side: it got there by receiving a

@@ -157,7 +157,7 @@ mod syn_sent {
     fn retransmitted_syns_are_counted_with_their_intervals() {
         let mut t = conn_in_syn_sent();
         t.c(SYN, C_ISN, 0, 0).c(SYN, C_ISN, 0, 0);
-        let syn = t.conn().side(Dir::Orig).syn;
+        let syn = &t.conn().side(Dir::Orig).syn;
         assert_eq!(syn.retransmits(), 2);
         assert_eq!(
             syn.intervals().collect::<Vec<_>>(),
