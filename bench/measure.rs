@@ -91,6 +91,12 @@ pub fn track(path: &Path, jobs: usize) -> Run {
     })
     .expect("open capture");
     black_box(ended);
+    if std::env::var_os("SYNACK_BENCH_DEBUG").is_some() {
+        eprintln!(
+            "connections {}, most open at once {}, late segments {}",
+            res.connections, res.peak_live, res.late_segments
+        );
+    }
     Run {
         packets: res.capture.stats.packets,
         elapsed: start.elapsed(),
