@@ -276,9 +276,10 @@ impl<K: PackedKey> Tomb<K> {
 pub(super) struct Tombstones<K> {
     ring: Ring<Tomb<K>>,
     /// The sequence number of the ring's front: tombstone `s` sits at `s - head`.
-    head: u64,
-    /// Sequence numbers of the tombstones not gone, by 4-tuple hash.
-    index: HashTable<u64>,
+    head: u32,
+    /// Sequence numbers of the tombstones not gone, by 4-tuple hash: 32 bits, wrapping (fewer
+    /// than 4 billion tombstones live at once), 5 bytes a slot where 64-bit ones take 9.
+    index: HashTable<u32>,
 }
 
 impl<K> Default for Tombstones<K> {
@@ -301,7 +302,7 @@ impl<K: PackedKey> Tombstones<K> {
         self.index.len()
     }
 
-    fn slot_mut(&mut self, seq: u64) -> Option<&mut Tomb<K>> {
+    fn slot_mut(&mut self, seq: u32) -> Option<&mut Tomb<K>> {
         self.ring
             .get_mut(usize::try_from(seq.wrapping_sub(self.head)).ok()?)
     }
@@ -317,7 +318,7 @@ impl<K: PackedKey> Tombstones<K> {
         if r.isn.is_some() {
             flags |= HAS_ISN;
         }
-        let seq = self.head.wrapping_add(self.ring.len() as u64);
+        let seq = self.head.wrapping_add(self.ring.len() as u32);
         let mut t = Tomb {
             key: packed,
             id: r.id,
@@ -382,7 +383,7 @@ impl<K: PackedKey> Tombstones<K> {
             }
             if t.until > now {
                 t.flags &= !RESTARTED;
-                let new_seq = self.head.wrapping_add(self.ring.len() as u64);
+                let new_seq = self.head.wrapping_add(self.ring.len() as u32);
                 self.relink(&t, seq, new_seq);
                 self.ring.push_back(t);
                 continue;
@@ -393,14 +394,14 @@ impl<K: PackedKey> Tombstones<K> {
     }
 
     /// Points the index entry of `t` from `old` to `new`.
-    fn relink(&mut self, t: &Tomb<K>, old: u64, new: u64) {
+    fn relink(&mut self, t: &Tomb<K>, old: u32, new: u32) {
         let hash = hash_of(&t.key.unpack());
         if let Some(s) = self.index.find_mut(hash, |s| *s == old) {
             *s = new;
         }
     }
 
-    fn unlink(&mut self, t: &Tomb<K>, seq: u64) {
+    fn unlink(&mut self, t: &Tomb<K>, seq: u32) {
         let hash = hash_of(&t.key.unpack());
         if let Ok(e) = self.index.find_entry(hash, |s| *s == seq) {
             e.remove();
@@ -408,7 +409,7 @@ impl<K: PackedKey> Tombstones<K> {
     }
 
     #[cfg(test)]
-    pub fn seq_of(&self, k: &Hashed, packed: K) -> Option<u64> {
+    pub fn seq_of(&self, k: &Hashed, packed: K) -> Option<u32> {
         let (ring, head) = (&self.ring, self.head);
         self.index
             .find(k.hash, |s| {
