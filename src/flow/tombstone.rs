@@ -7,8 +7,10 @@
 //! peer's FIN is retransmitted (RFC 9293 §3.10.7.4: TIME-WAIT acknowledges the FIN and restarts
 //! the 2 MSL timeout) and to see a new SYN arrive into it (TW003); and the connection's id.
 //!
-//! An IPv4 tombstone is 48 bytes, an IPv6 one 72: the finished connection it replaces was 1.6 KB.
-//! Tombstones live in a ring in the order they were made, which is also the order they expire
+//! An IPv4 tombstone is 48 bytes, an IPv6 one 72 (plus 5 bytes of index): the finished
+//! connection it replaces was 1.6 KB. The originator's ISN is kept too, so that a SYN carrying
+//! it again is a late retransmission, never a new connection. Tombstones live in a ring (in
+//! chunks of 4096) in the order they were made, which is also the order they expire
 //! (each lasts 2×MSL from its connection's last segment, and the clock only moves forward), so
 //! the ring is their timer queue too; a hash index over the ring finds one by its 4-tuple. One
 //! whose 2×MSL a retransmitted FIN restarted is moved to the back when the front reaches it.
