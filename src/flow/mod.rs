@@ -8,8 +8,8 @@
 //! any SYN after the previous connection was established and has finished, starts a new
 //! connection on the same 4-tuple. Timeouts run on capture time only: the caller passes the
 //! capture's clock (its latest timestamp) with every segment. A connection that has finished
-//! goes to the sink shortly after its last segment ([`CLOSE_DELAY`] after a close with FINs,
-//! [`RESET_DELAY`] after a RST or an ICMP error, for the copies and retries that still belong
+//! goes to the sink shortly after its last segment (`CLOSE_DELAY` after a close with FINs,
+//! `RESET_DELAY` after a RST or an ICMP error, for the copies and retries that still belong
 //! to it); a 48-byte tombstone (`tombstone.rs`) stays for the rest of its 2×MSL, so later
 //! segments are known as late and a TIME-WAIT runs its course: memory follows the connections
 //! open at once. Each connection has one timer, at its next deadline. Beyond `max_live` live
