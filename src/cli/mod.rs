@@ -3,6 +3,7 @@
 //! `rules` print what the rules say. Nothing here sees a connection. Exit statuses follow
 //! CONTRACT.md: 0 clean, 1 findings (lint), 2 error.
 
+mod commands;
 mod config;
 
 pub use crate::pipeline::{
@@ -11,10 +12,9 @@ pub use crate::pipeline::{
 pub use config::parse_duration;
 
 use crate::analyze::DEFAULT_MAX_CONNECTIONS;
-use crate::findings::{self, all_rules, Severity};
+use crate::findings::{self, Severity};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use comfy_table::{presets, ContentArrangement, Table};
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, IsTerminal};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -251,65 +251,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Report(args) => crate::pipeline::run_report(&ReportConfig::try_from(args)?),
         Command::Lint(args) => crate::pipeline::run_lint(&LintConfig::try_from(args)?),
-        Command::Explain { code } => explain(&code),
-        Command::Rules { format } => rules(format),
+        Command::Explain { code } => commands::explain(&code),
+        Command::Rules { format } => commands::rules(format),
     }
-}
-
-fn explain(code: &str) -> anyhow::Result<ExitStatus> {
-    let Some(rule) = findings::rule(code) else {
-        let _ = writeln!(
-            io::stderr(),
-            "synack: error: unknown rule {code:?}; known rules: {}",
-            findings::known_codes()
-        );
-        return Ok(ExitStatus::Error);
-    };
-    let mut out = stdout();
-    writeln!(
-        out,
-        "{} {} ({} by default)",
-        rule.code, rule.name, rule.severity
-    )?;
-    writeln!(out, "Fires when {}.", rule.summary)?;
-    writeln!(out)?;
-    writeln!(out, "{}", rule.explain_text())?;
-    writeln!(out)?;
-    writeln!(out, "Help: {}", rule.help)?;
-    out.flush()?;
-    Ok(ExitStatus::Success)
-}
-
-fn rules(format: RulesFormat) -> anyhow::Result<ExitStatus> {
-    let mut out = stdout();
-    match format {
-        RulesFormat::Json => {
-            let v: Vec<serde_json::Value> = all_rules()
-                .map(|r| {
-                    serde_json::json!({
-                        "code": r.code,
-                        "name": r.name,
-                        "severity": r.severity,
-                        "summary": r.summary,
-                        "help": r.help,
-                        "explain": r.explain_text(),
-                    })
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut out, &v)?;
-            writeln!(out)?;
-        }
-        RulesFormat::Table => {
-            let mut t = Table::new();
-            t.load_style(presets::UTF8_FULL_CONDENSED);
-            t.set_content_arrangement(ContentArrangement::Dynamic);
-            t.set_header(vec!["Code", "Name", "Default", "Fires when"]);
-            for r in all_rules() {
-                t.add_row(vec![r.code, r.name, r.severity.name(), r.summary]);
-            }
-            writeln!(out, "{t}")?;
-        }
-    }
-    out.flush()?;
-    Ok(ExitStatus::Success)
 }
