@@ -268,7 +268,8 @@ pub struct Connection {
     pub(crate) clock: Timestamp,
     /// A side reached ESTABLISHED at some point.
     established: bool,
-    cfg: TcpConfig,
+    /// 2×MSL, in nanoseconds: all a connection keeps of the run's `TcpConfig` (8 bytes, not 40).
+    time_wait_ns: u64,
 }
 
 impl Connection {
@@ -325,7 +326,7 @@ impl Connection {
             timer_at: None,
             clock: seg.ts,
             established: false,
-            cfg,
+            time_wait_ns: u64::try_from(cfg.time_wait.as_nanos()).unwrap_or(u64::MAX),
         }
     }
 
@@ -458,7 +459,7 @@ impl Connection {
         (s.state == State::TimeWait)
             .then_some(s.time_wait_since)
             .flatten()
-            .map(|t| t.saturating_add(self.cfg.time_wait))
+            .map(|t| t.saturating_add(Duration::from_nanos(self.time_wait_ns)))
     }
 
     /// The clock at its latest segment, or its latest time if later: what its timers run from.
