@@ -201,7 +201,7 @@ fn abort_by_each_side() {
 fn states_of(c: &Connection, d: Dir) -> Vec<State> {
     c.transitions
         .iter()
-        .flatten()
+        .flat_map(|t| t.iter())
         .filter(|t| t.side == d)
         .map(|t| t.to)
         .collect()

@@ -245,7 +245,7 @@ pub struct Connection {
     /// Segments with SYN together with FIN or RST: not fed to the state machine.
     pub odd_flag_segments: u32,
     /// Every state change, when asked for.
-    pub transitions: Option<Vec<Transition>>,
+    pub transitions: Option<Box<Vec<Transition>>>,
     /// Zeek's view of the same segments (conn_state, history, sizes).
     /// Zeek's model of the same segments, when the run reports it (`TcpConfig::zeek`): boxed,
     /// so that a run without it (`lint`, which no rule of needs it) carries 8 bytes, not 350.
@@ -315,7 +315,7 @@ impl Connection {
             after_rst: None,
             prev: None,
             odd_flag_segments: 0,
-            transitions: cfg.transitions.then(Vec::new),
+            transitions: cfg.transitions.then(Default::default),
             zeek: cfg
                 .zeek
                 .then(|| Box::new(ZeekConn::new(seg, usize::from(seg.src != orig)))),
@@ -625,7 +625,7 @@ impl Connection {
                     self.syn_answered = true;
                 }
                 let before = self.side(peer).state;
-                let transitions_before = self.transitions.as_ref().map_or(0, Vec::len);
+                let transitions_before = self.transitions.as_ref().map_or(0, |t| t.len());
                 self.apply(peer, Event::RcvdSynAck, seg);
                 if before == State::SynSent && self.side(peer).state == State::Established {
                     self.side_mut(peer).pending_synack = Some((before, transitions_before));
@@ -854,7 +854,7 @@ impl Connection {
     fn receive_fin(&mut self, d: Dir, fin_seq: SeqNum, seg: &TcpSegment) {
         let before = self.side(d).state;
         let inferred_before = self.side(d).inferred;
-        let transitions_before = self.transitions.as_ref().map_or(0, Vec::len);
+        let transitions_before = self.transitions.as_ref().map_or(0, |t| t.len());
         self.apply(d, Event::RcvdFin, seg);
         let after = self.side(d).state;
         if after == State::TimeWait && before == State::TimeWait {

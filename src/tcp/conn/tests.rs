@@ -356,7 +356,7 @@ mod simultaneous_open_crossing {
                 .conn()
                 .transitions
                 .iter()
-                .flatten()
+                .flat_map(|t| t.iter())
                 .filter(|x| x.side == d)
                 .map(|x| x.to)
                 .collect();
@@ -471,7 +471,7 @@ mod closing {
             .conn()
             .transitions
             .iter()
-            .flatten()
+            .flat_map(|t| t.iter())
             .filter(|x| x.side == Dir::Resp)
             .map(|x| x.to)
             .collect();
