@@ -38,8 +38,8 @@ use std::path::Path;
 pub const BATCH: usize = 8192;
 
 /// Live connections retired beyond this by default (`--max-connections`). An open connection
-/// takes about 1.6 KB with its table slot and timer (1.2 KB without Zeek's model, as in lint):
-/// the table stays within about 1.6 GB, the budget `--help` states. Tombstones do not count.
+/// takes about 1.5 KB with its table slot, timer and Zeek's model (1.1 KB without it, as in
+/// lint): the table stays within about 1.5 GB, the budget `--help` states. Tombstones do not count.
 /// Only a SYN flood reaches it; half-open attempts in a compact form would let it be lower.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1_000_000;
 

@@ -118,8 +118,8 @@ pub struct RunArgs {
     pub jobs: Option<usize>,
 
     /// Connections held open at most; beyond, the longest idle are written early (CQ006). An
-    /// open connection takes about 1.6 KB (1.2 KB for lint), so the default keeps the table
-    /// within about 1.6 GB; lower it on a small machine. Written connections' 48-byte
+    /// open connection takes about 1.5 KB (1.1 KB for lint), so the default keeps the table
+    /// within about 1.5 GB; lower it on a small machine. Written connections' 48-byte
     /// tombstones do not count
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
