@@ -125,13 +125,13 @@ fn connection_tracking_allocates_per_connection_not_per_packet() {
         res.peak_live
     );
     // Per connection: its place in the table, Zeek's model (boxed: lint runs without it), and
-    // for one whose data arrived above a hole Zeek's reassembly blocks (boxed while it has any:
-    // fmt-mixed's connection does); a few per batch of frames (the list of what ended in it,
-    // handed over), and the amortised growth of the table, the timers and the tombstones:
-    // nothing per packet.
+    // the parts boxed while unused: Zeek's reassembly blocks for data above a hole (fmt-mixed's
+    // 9107 connection has one), SYN retransmission intervals (its 9199 SYN is retried after the
+    // ICMP error); a few per batch of frames (the list of what ended in it, handed over), and
+    // the amortised growth of the table, the timers and the tombstones: nothing per packet.
     let batches = packets / synack::analyze::BATCH as u64 + 1;
     assert!(
-        allocs <= 3 * res.connections + 6 * batches + 64,
+        allocs <= 4 * res.connections + 6 * batches + 64,
         "{allocs} allocations for {} connections, {batches} batches and {packets} packets",
         res.connections
     );
