@@ -423,6 +423,18 @@ impl Tracker {
             conn.last_clock().saturating_add(self.books.cfg.time_wait),
             Timestamp::max,
         );
+        if until <= at {
+            // Already past its 2×MSL (a simultaneous close, written when its first TIME-WAIT
+            // ended): no tombstone; a TIME-WAIT still counted ends at its own deadline now.
+            let mut conn = conn;
+            for d in [Dir::Orig, Dir::Resp] {
+                if let Some(end) = time_wait_until[d.idx()] {
+                    left_time_wait(&mut conn, d, end, sink);
+                }
+            }
+            hand_over(conn, at, sink);
+            return;
+        }
         let remains = Remains {
             id: conn.id,
             until,
