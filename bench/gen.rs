@@ -47,10 +47,19 @@ pub struct GenConfig {
     /// lasts (live / rate), and so how many finished connections wait out TIME-WAIT at once
     /// (rate × 60 s): a busy server's numbers, not a burst.
     pub rate: f64,
-    /// A spoofed SYN flood instead: `rate` SYNs a second, see [`generate_flood`].
-    pub flood: bool,
+    /// What kind of traffic.
+    pub shape: Shape,
+}
+
+/// The traffic a capture holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Many interleaved connections in [`MIX`], `live` open at once, `rate` new a second.
+    Mix,
+    /// A spoofed SYN flood, `rate` SYNs a second: see [`generate_flood`].
+    Flood,
     /// One connection reset, then segments after the RST to the end: see [`generate_after_rst`].
-    pub after_rst: bool,
+    AfterRst,
 }
 
 /// xorshift64*: small, fast and deterministic.
@@ -295,6 +304,17 @@ struct Writer<W: Write> {
 }
 
 impl<W: Write> Writer<W> {
+    /// A writer whose file header is written.
+    fn start(out: W, format: OutFormat) -> io::Result<Self> {
+        let mut w = Writer {
+            out,
+            format,
+            written: 0,
+        };
+        w.header()?;
+        Ok(w)
+    }
+
     fn header(&mut self) -> io::Result<()> {
         match self.format {
             OutFormat::Pcap => {
@@ -379,12 +399,7 @@ pub struct GenStats {
 /// comes. Every SYN is one half-open attempt, so the table holds all of them at once.
 fn generate_flood(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> {
     let mut rng = Rng(cfg.seed.max(1));
-    let mut w = Writer {
-        out,
-        format: cfg.format,
-        written: 0,
-    };
-    w.header()?;
+    let mut w = Writer::start(out, cfg.format)?;
     let start_us = 1_700_000_000_000_000u64;
     let gap_us = (1e6 / cfg.rate.max(1.0)).max(1.0);
     // (due, SYN number, retry): SYN-ACKs waiting to be sent.
@@ -461,12 +476,7 @@ fn generate_flood(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> {
 /// ACK every microsecond (each with its own IP ID: no copy) until the size is reached: a
 /// connection that finished and keeps receiving segments.
 fn generate_after_rst(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> {
-    let mut w = Writer {
-        out,
-        format: cfg.format,
-        written: 0,
-    };
-    w.header()?;
+    let mut w = Writer::start(out, cfg.format)?;
     let mut conn = Conn {
         client: [10, 0, 0, 1],
         server: [192, 168, 1, 1],
@@ -515,19 +525,13 @@ fn generate_after_rst(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> 
 
 /// Writes a capture of about `cfg.bytes` bytes.
 pub fn generate(cfg: &GenConfig, out: impl Write) -> io::Result<GenStats> {
-    if cfg.flood {
-        return generate_flood(cfg, out);
-    }
-    if cfg.after_rst {
-        return generate_after_rst(cfg, out);
+    match cfg.shape {
+        Shape::Flood => return generate_flood(cfg, out),
+        Shape::AfterRst => return generate_after_rst(cfg, out),
+        Shape::Mix => {}
     }
     let mut rng = Rng(cfg.seed.max(1));
-    let mut w = Writer {
-        out,
-        format: cfg.format,
-        written: 0,
-    };
-    w.header()?;
+    let mut w = Writer::start(out, cfg.format)?;
     let start_us = 1_700_000_000_000_000u64;
     let mut now = start_us;
     let mut started = 0u64;

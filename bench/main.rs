@@ -279,8 +279,11 @@ fn main() {
                 seed,
                 live: live.unwrap_or(default_live),
                 rate: rate.unwrap_or(default_rate),
-                flood: profile == Profile::Flood,
-                after_rst: profile == Profile::AfterRst,
+                shape: match profile {
+                    Profile::Mixed | Profile::Busy => gen::Shape::Mix,
+                    Profile::Flood => gen::Shape::Flood,
+                    Profile::AfterRst => gen::Shape::AfterRst,
+                },
             };
             let st = gen::generate(&cfg, file).expect("write capture");
             println!(

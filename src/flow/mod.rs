@@ -463,18 +463,14 @@ impl Tracker {
     fn late_segment(&mut self, key: &Hashed, seg: &TcpSegment, now: Timestamp) -> bool {
         let two_msl = self.books.cfg.time_wait;
         let src_is_lo = wide(seg.src) == key.key.lo;
-        // A tombstone past its end that the ring has not reached yet (one written after a RST
-        // can sit behind one written sooner but due later) is gone already.
         let found = match Key4::pack(&key.key) {
             Some(k) => self
                 .tombs4
                 .get_mut(key, k)
-                .filter(|t| t.until > now)
                 .map(|t| on_late(t, seg, src_is_lo, now, two_msl)),
             None => Key6::pack(&key.key).and_then(|k| {
                 self.tombs6
                     .get_mut(key, k)
-                    .filter(|t| t.until > now)
                     .map(|t| on_late(t, seg, src_is_lo, now, two_msl))
             }),
         };

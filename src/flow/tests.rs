@@ -51,6 +51,19 @@ impl Run {
     fn seg(&mut self, ms: i64, from_client: bool, flags: u16, seq: u32, ack: u32) -> &mut Self {
         let (c, s) = (ep("10.0.0.1:40000"), ep("10.0.0.2:80"));
         let (src, dst) = if from_client { (c, s) } else { (s, c) };
+        self.seg_on(ms, src, dst, flags, seq, ack)
+    }
+
+    /// A segment from `src` to `dst`, any 4-tuple.
+    fn seg_on(
+        &mut self,
+        ms: i64,
+        src: Endpoint,
+        dst: Endpoint,
+        flags: u16,
+        seq: u32,
+        ack: u32,
+    ) -> &mut Self {
         self.frame += 1;
         let ts = Timestamp::from_nanos(ms * 1_000_000);
         let seg = TcpSegment {
@@ -168,35 +181,21 @@ fn one_timer_per_connection_whatever_follows_a_reset() {
 fn an_expired_tombstone_behind_a_later_one_is_gone() {
     let (a_c, s) = (ep("10.0.0.1:40000"), ep("10.0.0.2:80"));
     let b_c = ep("10.0.0.3:40001");
-    let mut t = Tracker::new(TcpConfig::default(), 1000);
-    let mut sink = Sink::default();
-    let ms = |m: i64| Timestamp::from_nanos(m * 1_000_000);
-    let mut frame = 0;
-    let mut feed = |t: &mut Tracker, sink: &mut Sink, at: i64, src, dst, flags, seq, ack| {
-        frame += 1;
-        let seg = TcpSegment {
-            frame,
-            ts: ms(at),
-            seq: SeqNum(seq),
-            ack: SeqNum(ack),
-            ..TcpSegment::test(src, dst, flags, 0)
-        };
-        t.segment(&seg, ms(at), sink);
-    };
+    let mut r = Run::new();
     // B refused at 0.5 s: written at 2.5 s, its tombstone due at 60.5 s.
-    feed(&mut t, &mut sink, 500, b_c, s, SYN, 100, 0);
-    feed(&mut t, &mut sink, 500, s, b_c, RST | ACK, 0, 101);
+    r.seg_on(500, b_c, s, SYN, 100, 0)
+        .seg_on(500, s, b_c, RST | ACK, 0, 101);
     // A closed at 1.0 s: written at 1.15 s, before B, its tombstone due at 61.0 s.
-    feed(&mut t, &mut sink, 900, a_c, s, SYN, 7, 0);
-    feed(&mut t, &mut sink, 901, s, a_c, SYN | ACK, 70, 8);
-    feed(&mut t, &mut sink, 902, a_c, s, ACK, 8, 71);
-    feed(&mut t, &mut sink, 990, a_c, s, FIN | ACK, 8, 71);
-    feed(&mut t, &mut sink, 995, s, a_c, FIN | ACK, 71, 9);
-    feed(&mut t, &mut sink, 1000, a_c, s, ACK, 9, 72);
-    t.end_batch(ms(3000), &mut sink);
-    assert_eq!((sink.ended.len(), t.tombstones()), (2, 2));
+    r.seg_on(900, a_c, s, SYN, 7, 0)
+        .seg_on(901, s, a_c, SYN | ACK, 70, 8)
+        .seg_on(902, a_c, s, ACK, 8, 71)
+        .seg_on(990, a_c, s, FIN | ACK, 8, 71)
+        .seg_on(995, s, a_c, FIN | ACK, 71, 9)
+        .seg_on(1000, a_c, s, ACK, 9, 72)
+        .at(3000);
+    assert_eq!((r.sink.ended.len(), r.t.tombstones()), (2, 2));
     // At 60.7 s B's tombstone is past its end, though the ring still has it behind A's: B's
     // SYN again (same ISN) is a new connection, not a late segment.
-    feed(&mut t, &mut sink, 60_700, b_c, s, SYN, 100, 0);
-    assert_eq!((t.live(), t.late_segments()), (1, 0));
+    r.seg_on(60_700, b_c, s, SYN, 100, 0);
+    assert_eq!((r.t.live(), r.t.late_segments()), (1, 0));
 }

@@ -130,8 +130,13 @@ trait Handler {
     /// A connection has ended (in the order they end); `bytes`: the buffer its rendered bytes
     /// are in.
     fn connection(&mut self, p: Prepared, bytes: &[u8]) -> io::Result<()>;
-    /// A capture could not be read, or only in part (its `capture` follows).
-    fn error(&mut self, e: &InputError) -> io::Result<()>;
+    /// The command's emitter.
+    fn emitter(&mut self) -> &mut dyn Emitter;
+    /// A capture could not be read, or only in part (its `capture` follows): the emitter shows
+    /// it.
+    fn error(&mut self, e: &InputError) -> io::Result<()> {
+        self.emitter().error(e)
+    }
     /// A capture has been read, with its capture-wide findings; `error`: it was damaged beyond a
     /// cut tail.
     fn capture(
@@ -235,14 +240,8 @@ fn read_captures(
                 d.kind, file.stats.packets
             );
             if d.is_cut() {
-                say(
-                    "warning",
-                    &file.path,
-                    &format!(
-                        "{d}; analysed the {} whole records before it",
-                        file.stats.packets
-                    ),
-                );
+                let e = InputError::new(&file.path, d.offset, read);
+                say("warning", &file.path, &e.located());
             } else {
                 failed(h, &file.path, d.offset, read)?;
                 status = ExitStatus::Error;
@@ -265,11 +264,7 @@ fn read_captures(
 /// A capture that could not be read (or only in part): one line on stderr, and the emitter's
 /// `errors`.
 fn failed(h: &mut dyn Handler, path: &str, offset: Option<u64>, message: String) -> io::Result<()> {
-    let e = InputError {
-        path: path.to_string(),
-        offset,
-        message,
-    };
+    let e = InputError::new(path, offset, message);
     say("error", path, &e.located());
     h.error(&e)
 }
@@ -314,8 +309,8 @@ impl Handler for ReportHandler<'_> {
         }
     }
 
-    fn error(&mut self, e: &InputError) -> io::Result<()> {
-        self.out.error(e)
+    fn emitter(&mut self) -> &mut dyn Emitter {
+        self.out.as_mut()
     }
 
     fn capture(
@@ -372,8 +367,8 @@ impl Handler for LintHandler<'_> {
         Ok(())
     }
 
-    fn error(&mut self, e: &InputError) -> io::Result<()> {
-        self.out.error(e)
+    fn emitter(&mut self) -> &mut dyn Emitter {
+        self.out.as_mut()
     }
 
     fn capture(

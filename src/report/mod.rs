@@ -44,6 +44,14 @@ pub struct InputError {
 }
 
 impl InputError {
+    pub fn new(path: &str, offset: Option<u64>, message: String) -> Self {
+        InputError {
+            path: path.to_string(),
+            offset,
+            message,
+        }
+    }
+
     /// `at byte N: message`, or the message alone.
     pub fn located(&self) -> String {
         match self.offset {
