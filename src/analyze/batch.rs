@@ -3,24 +3,36 @@
 
 use super::*;
 use crate::decode::{Decoded, NotTcp, TcpSegment};
-use crate::flow::{prefetch, ConnSink, FlowKey, TimeWaitEvent, Tracker};
-use crate::tcp::Connection;
+use crate::flow::{prefetch, prefetch_addr, ConnSink, Ended, FlowKey, TimeWaitEvent, Tracker};
+use crate::tcp::{Connection, TcpConfig};
 use crate::time::Timestamp;
 
 /// Collects what ends during a batch.
 #[derive(Default)]
 pub(super) struct Batch {
-    /// Boxed on purpose: the connections left the table in these boxes, and go on in them.
-    #[allow(clippy::vec_box)]
-    pub(super) ended: Vec<Box<Connection>>,
+    /// As they left the table: whole ones in the boxes they lived in, compact ones made whole
+    /// only as their chunk is prepared.
+    pub(super) ended: Vec<Ended>,
+    /// The flow table's settings, to make compact ones whole.
+    cfg: TcpConfig,
     pub(super) time_wait: Vec<TimeWaitEvent>,
     /// How many bytes `prepare` wrote for the last batch: the next one's first guess.
     pub(super) bytes_hint: usize,
 }
 
 impl ConnSink for Batch {
-    fn ended(&mut self, conn: Box<Connection>) {
+    fn ended(&mut self, conn: Ended, cfg: &TcpConfig) {
+        self.cfg = *cfg;
         self.ended.push(conn);
+    }
+    fn ended_all(&mut self, mut conns: Vec<Ended>, cfg: &TcpConfig) {
+        self.cfg = *cfg;
+        if self.ended.is_empty() {
+            // The list as it is: a capture's end may hand over a million.
+            std::mem::swap(&mut self.ended, &mut conns);
+        } else {
+            self.ended.append(&mut conns);
+        }
     }
     fn time_wait(&mut self, event: TimeWaitEvent) {
         self.time_wait.push(event);
@@ -54,34 +66,44 @@ impl Batch {
         mut emit: impl FnMut(Ready<P::Output>) -> bool,
     ) {
         // Sorted while they are boxes: pointers move, not what `prepare` makes of them.
-        self.ended
-            .sort_unstable_by_key(|c| (c.ended_at.unwrap_or_default(), c.id));
+        self.ended.sort_unstable_by_key(|c| (c.ended_at(), c.id()));
         let mut time_wait = Vec::with_capacity(self.time_wait.len());
         time_wait.append(&mut self.time_wait);
-        let mut ended = self.ended.drain(..);
-        loop {
-            let n = ended.len().min(CHUNK);
-            let mut bytes = Vec::with_capacity(self.bytes_hint);
-            let mut conns = Vec::with_capacity(n);
-            for _ in 0..n {
-                let Some(c) = ended.next() else { break };
-                if P::READS {
-                    prefetch_ahead(ended.as_slice(), |c| c);
+        {
+            let mut ended = self.ended.drain(..);
+            loop {
+                let n = ended.len().min(CHUNK);
+                let mut bytes = Vec::with_capacity(self.bytes_hint);
+                let mut conns = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let Some(c) = ended.next() else { break };
+                    if P::READS {
+                        if let Some((addr, len)) =
+                            ended.as_slice().get(PREFETCH_AHEAD).map(Ended::addr)
+                        {
+                            prefetch_addr(addr, len);
+                        }
+                    }
+                    let (end, id) = (c.ended_at(), c.id());
+                    let c = c.into_connection(&self.cfg);
+                    conns.push((end, id, prep.prepare(c, &mut bytes)));
                 }
-                let (end, id) = (c.ended_at.unwrap_or_default(), c.id);
-                conns.push((end, id, prep.prepare(c, &mut bytes)));
+                self.bytes_hint = bytes.len();
+                let more = ended.len() > 0;
+                let chunk = Ready {
+                    conns,
+                    bytes,
+                    time_wait: std::mem::take(&mut time_wait),
+                    more,
+                };
+                if !emit(chunk) || !more {
+                    break;
+                }
             }
-            self.bytes_hint = bytes.len();
-            let more = ended.len() > 0;
-            let chunk = Ready {
-                conns,
-                bytes,
-                time_wait: std::mem::take(&mut time_wait),
-                more,
-            };
-            if !emit(chunk) || !more {
-                return;
-            }
+        }
+        // A list that took a whole table (an idle sweep after a flood) is not kept that large.
+        if self.ended.capacity() > 64 * CHUNK {
+            self.ended.shrink_to(CHUNK);
         }
     }
 }

@@ -144,6 +144,7 @@ impl TryFrom<ReportArgs> for ReportConfig {
                 idle_timeout: rules.thresholds.idle_timeout,
                 transitions: a.transitions,
                 zeek: true,
+                ..TcpConfig::default()
             },
             rules,
             color: super::color_wanted(),
@@ -180,6 +181,7 @@ impl TryFrom<LintArgs> for LintConfig {
                 transitions: false,
                 // No rule looks at Zeek's model: lint does without it.
                 zeek: false,
+                ..TcpConfig::default()
             },
             rules,
             color: super::color_wanted(),

@@ -14,9 +14,11 @@
 mod link;
 
 use crate::capture::Frame;
+mod log;
 mod seq;
 use crate::time::Timestamp;
 use etherparse::{err, IpNumber, LaxIpSlice};
+pub use log::SegmentLog;
 pub use seq::SeqNum;
 use serde::Serialize;
 use std::fmt;

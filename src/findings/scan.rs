@@ -81,138 +81,214 @@ impl SynAttempt {
             failure,
         })
     }
-
-    /// Counts toward a SYN flood: the server holds it half-open, or it was never answered.
-    fn floods(&self) -> bool {
-        matches!(self.failure, Failure::HalfOpen | Failure::Unanswered)
-    }
 }
 
-/// Every failed attempt of a capture, in the order the connections ended.
+/// Every failed attempt of a capture, kept small: a SYN flood fails a million of them. An
+/// attempt takes 32 bytes (its server as an index into the few servers seen); judging them
+/// sorts the one list three ways and counts distinct sources in a dense array, with no map per
+/// source or per pair (a spoofed flood has as many of those as attempts).
 #[derive(Debug, Default)]
-pub struct Attempts(Vec<SynAttempt>);
+pub struct Attempts {
+    list: Vec<Packed>,
+    servers: Vec<IpAddr>,
+    server_ids: HashMap<IpAddr, u32>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Packed {
+    first_syn: Timestamp,
+    source: IpAddr,
+    server: u32,
+    port: u16,
+    failure: Failure,
+}
 
 impl Attempts {
     pub fn add(&mut self, a: SynAttempt) {
-        self.0.push(a);
+        let next = self.servers.len() as u32;
+        let server = *self.server_ids.entry(a.server).or_insert(next);
+        if server == next {
+            self.servers.push(a.server);
+        }
+        self.list.push(Packed {
+            first_syn: a.first_syn,
+            source: a.source,
+            server,
+            port: a.port,
+            failure: a.failure,
+        });
+    }
+}
+
+/// Counts of distinct keys (dense indexes below the universe's size) in a sliding window; kept
+/// between runs of items and emptied by them.
+struct Distinct {
+    count: Vec<u32>,
+    distinct: usize,
+}
+
+impl Distinct {
+    fn new(universe: usize) -> Self {
+        Distinct {
+            count: vec![0; universe],
+            distinct: 0,
+        }
+    }
+
+    fn add(&mut self, k: usize) {
+        self.count[k] += 1;
+        if self.count[k] == 1 {
+            self.distinct += 1;
+        }
+    }
+
+    fn remove(&mut self, k: usize) {
+        self.count[k] -= 1;
+        if self.count[k] == 0 {
+            self.distinct -= 1;
+        }
     }
 }
 
 /// The window of `items` (sorted by time) holding the most of them: its start, its size, and
-/// what `key` gives for them, at most `window` long.
-fn best_window<T: Copy, K: Eq + std::hash::Hash>(
-    items: &[(Timestamp, T)],
+/// how many distinct keys `key` gives for them, at most `window` long. `d` is left empty.
+fn best_window<T>(
+    items: &[T],
+    ts: impl Fn(&T) -> Timestamp,
     window: std::time::Duration,
-    key: impl Fn(&T) -> K,
+    key: impl Fn(&T) -> usize,
+    d: &mut Distinct,
     enough: impl Fn(usize, usize) -> bool,
 ) -> Option<(Timestamp, usize, usize)> {
-    let mut distinct: HashMap<K, usize> = HashMap::new();
     let mut best: Option<(Timestamp, usize, usize)> = None;
     let mut lo = 0;
-    for (hi, (t, v)) in items.iter().enumerate() {
-        *distinct.entry(key(v)).or_default() += 1;
-        while t.since(items[lo].0) > window {
-            let k = key(&items[lo].1);
-            if let Some(n) = distinct.get_mut(&k) {
-                *n -= 1;
-                if *n == 0 {
-                    distinct.remove(&k);
-                }
-            }
+    for (hi, item) in items.iter().enumerate() {
+        d.add(key(item));
+        let t = ts(item);
+        while t.since(ts(&items[lo])) > window {
+            d.remove(key(&items[lo]));
             lo += 1;
         }
-        let (n, d) = (hi + 1 - lo, distinct.len());
-        if enough(n, d) && best.is_none_or(|(_, bn, bd)| (n, d) > (bn, bd)) {
-            best = Some((items[lo].0, n, d));
+        let (n, k) = (hi + 1 - lo, d.distinct);
+        if enough(n, k) && best.is_none_or(|(_, bn, bk)| (n, k) > (bn, bk)) {
+            best = Some((ts(&items[lo]), n, k));
         }
+    }
+    for item in &items[lo..] {
+        d.remove(key(item));
     }
     best
 }
 
-/// When a source tried a port, and how it failed.
-type PortTry = (Timestamp, (u16, Failure));
+/// The runs of `items` on which `same` holds between neighbours.
+fn runs<T>(items: &[T], same: impl Fn(&T, &T) -> bool) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        let first = rest.first()?;
+        let n = rest.iter().take_while(|x| same(first, x)).count();
+        let (run, tail) = rest.split_at(n);
+        rest = tail;
+        Some(run)
+    })
+}
 
 /// HS005 and SC001 over the whole capture: (hit, host it concerns, source when one).
 pub(super) fn check_capture(a: Attempts, t: &Thresholds) -> Vec<(Hit, IpAddr, Option<IpAddr>)> {
     let mut out = Vec::new();
-    // HS005: per server port, then per server from many sources.
-    let mut by_port: HashMap<(IpAddr, u16), Vec<(Timestamp, IpAddr)>> = HashMap::new();
-    let mut by_host: HashMap<IpAddr, Vec<(Timestamp, IpAddr)>> = HashMap::new();
-    // SC001: per source and server, the ports.
-    let mut by_pair: HashMap<(IpAddr, IpAddr), Vec<PortTry>> = HashMap::new();
-    for x in &a.0 {
-        if x.floods() {
-            by_port
-                .entry((x.server, x.port))
-                .or_default()
-                .push((x.first_syn, x.source));
-            by_host
-                .entry(x.server)
-                .or_default()
-                .push((x.first_syn, x.source));
-        }
-        by_pair
-            .entry((x.source, x.server))
-            .or_default()
-            .push((x.first_syn, (x.port, x.failure)));
-    }
+    let Attempts {
+        mut list, servers, ..
+    } = a;
+    // Each source as a dense index, for counting distinct sources.
+    let mut sources: Vec<IpAddr> = list.iter().map(|x| x.source).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let source_id = |x: &Packed| sources.binary_search(&x.source).unwrap_or(0);
+    let mut distinct = Distinct::new(sources.len());
     let min = usize::try_from(t.syn_flood_min).unwrap_or(usize::MAX);
-    let sources = usize::try_from(t.syn_flood_sources).unwrap_or(usize::MAX);
+    let min_sources = usize::try_from(t.syn_flood_sources).unwrap_or(usize::MAX);
+    let server = |x: &Packed| servers[x.server as usize];
+    // HS005: per server port, then per server from many sources; only the attempts that
+    // flood, by time and source.
+    let mut flooding: Vec<Packed> = list.iter().filter(|x| x.floods()).copied().collect();
+    flooding.sort_unstable_by_key(|x| (server(x), x.port, x.first_syn, x.source));
     let mut flooded: Vec<IpAddr> = Vec::new();
-    let mut ports: Vec<_> = by_port.into_iter().collect();
-    ports.sort_by_key(|(k, _)| *k);
-    for ((server, port), mut v) in ports {
-        v.sort_unstable();
-        let Some((start, n, srcs)) = best_window(&v, t.syn_flood_window, |s| *s, |n, _| n >= min)
-        else {
+    for v in runs(&flooding, |a, b| (a.server, a.port) == (b.server, b.port)) {
+        let Some((start, n, srcs)) = best_window(
+            v,
+            |x| x.first_syn,
+            t.syn_flood_window,
+            source_id,
+            &mut distinct,
+            |n, _| n >= min,
+        ) else {
             continue;
         };
-        flooded.push(server);
+        let host = server(&v[0]);
+        flooded.push(host);
         out.push((
-            super::handshake::flood_hit(&format!("{server}:{port}"), start, n, srcs, v.len(), t),
-            server,
+            super::handshake::flood_hit(
+                &format!("{host}:{}", v[0].port),
+                start,
+                n,
+                srcs,
+                v.len(),
+                t,
+            ),
+            host,
             None,
         ));
     }
-    let mut hosts: Vec<_> = by_host.into_iter().collect();
-    hosts.sort_by_key(|(k, _)| *k);
-    for (server, mut v) in hosts {
-        if flooded.contains(&server) {
+    flooding.sort_unstable_by_key(|x| (server(x), x.first_syn, x.source));
+    for v in runs(&flooding, |a, b| a.server == b.server) {
+        let host = server(&v[0]);
+        if flooded.contains(&host) {
             continue;
         }
-        v.sort_unstable();
         let Some((start, n, srcs)) = best_window(
-            &v,
+            v,
+            |x| x.first_syn,
             t.syn_flood_window,
-            |s| *s,
-            |n, d| n >= min && d >= sources,
+            source_id,
+            &mut distinct,
+            |n, d| n >= min && d >= min_sources,
         ) else {
             continue;
         };
         out.push((
-            super::handshake::flood_hit(&server.to_string(), start, n, srcs, v.len(), t),
-            server,
+            super::handshake::flood_hit(&host.to_string(), start, n, srcs, v.len(), t),
+            host,
             None,
         ));
     }
+    drop(flooding);
+    // SC001: per source and server, the ports.
     let min_ports = usize::try_from(t.scan_min_ports).unwrap_or(usize::MAX);
-    let mut pairs: Vec<_> = by_pair.into_iter().collect();
-    pairs.sort_by_key(|(k, _)| *k);
-    for ((source, server), mut v) in pairs {
-        v.sort_unstable_by_key(|(ts, (port, _))| (*ts, *port));
-        let Some((start, n, ports)) =
-            best_window(&v, t.syn_flood_window, |(p, _)| *p, |_, d| d >= min_ports)
-        else {
+    let mut ports = Distinct::new(usize::from(u16::MAX) + 1);
+    list.sort_unstable_by_key(|x| (x.source, server(x), x.first_syn, x.port));
+    for v in runs(&list, |a, b| (a.source, a.server) == (b.source, b.server)) {
+        // Fewer attempts than ports needed: no window can hold enough.
+        if v.len() < min_ports {
+            continue;
+        }
+        let Some((start, n, port_count)) = best_window(
+            v,
+            |x| x.first_syn,
+            t.syn_flood_window,
+            |x| usize::from(x.port),
+            &mut ports,
+            |_, d| d >= min_ports,
+        ) else {
             continue;
         };
-        let count = |f: Failure| v.iter().filter(|(_, (_, x))| *x == f).count();
+        let (source, host) = (v[0].source, server(&v[0]));
+        let count = |f: Failure| v.iter().filter(|x| x.failure == f).count();
         out.push((
             hit(
                 &SC001,
                 None,
                 Some(start),
                 format!(
-                    "{source} sent SYNs to {ports} ports of {server} within {} ({n} attempts from {start}); in the capture {} refused, {} unanswered, {} reset by {source} after the SYN-ACK, {} left half-open",
+                    "{source} sent SYNs to {port_count} ports of {host} within {} ({n} attempts from {start}); in the capture {} refused, {} unanswered, {} reset by {source} after the SYN-ACK, {} left half-open",
                     secs(t.syn_flood_window),
                     count(Failure::Refused),
                     count(Failure::Unanswered),
@@ -220,9 +296,16 @@ pub(super) fn check_capture(a: Attempts, t: &Thresholds) -> Vec<(Hit, IpAddr, Op
                     count(Failure::HalfOpen),
                 ),
             ),
-            server,
+            host,
             Some(source),
         ));
     }
     out
+}
+
+impl Packed {
+    /// Counts toward a SYN flood: the server holds it half-open, or it was never answered.
+    fn floods(&self) -> bool {
+        matches!(self.failure, Failure::HalfOpen | Failure::Unanswered)
+    }
 }

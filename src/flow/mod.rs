@@ -22,7 +22,8 @@ mod table;
 mod time_wait;
 mod tombstone;
 
-use table::{ConnTable, Hashed};
+pub use table::Ended;
+use table::{ConnTable, Entry, Hashed};
 pub use time_wait::{TimeWaitBook, TimeWaitEvent, TimeWaitHolder};
 use tombstone::{Key4, Key6, PackedKey, Remains, Tomb, Tombstones};
 
@@ -89,15 +90,22 @@ impl std::fmt::Debug for TimeWaitScope {
     }
 }
 
-/// Receives every connection once it has ended, and every TIME-WAIT entry and exit.
+/// Receives every connection once it has ended (still compact if it was: made whole with
+/// `cfg` when read, see [`Ended`]), and every TIME-WAIT entry and exit.
 pub trait ConnSink {
-    fn ended(&mut self, conn: Box<Connection>);
+    fn ended(&mut self, conn: Ended, cfg: &TcpConfig);
+    /// Many at once (the capture's end), in order.
+    fn ended_all(&mut self, conns: Vec<Ended>, cfg: &TcpConfig) {
+        for c in conns {
+            self.ended(c, cfg);
+        }
+    }
     fn time_wait(&mut self, _event: TimeWaitEvent) {}
 }
 
 impl<F: FnMut(Box<Connection>)> ConnSink for F {
-    fn ended(&mut self, conn: Box<Connection>) {
-        self(conn)
+    fn ended(&mut self, conn: Ended, cfg: &TcpConfig) {
+        self(conn.into_connection(cfg))
     }
 }
 
@@ -105,11 +113,13 @@ impl<F: FnMut(Box<Connection>)> ConnSink for F {
 /// Timers fire in (time, connection) order: the same whatever else the tracker holds. A timer
 /// is live only while its connection's `timer_at` names it; a connection whose deadline moved
 /// earlier gets a new one and the old one is skipped when it comes due.
+///
+/// 32 bytes: the connection is found by its key's hash and its id.
 #[derive(Clone, Copy, Debug)]
 struct Timer {
     at: Timestamp,
     conn: u64,
-    key: Hashed,
+    hash: u64,
     /// Where the connection lived when the timer was set: only ever prefetched, never read
     /// (prefetching an address that is no longer the connection's is harmless).
     addr: usize,
@@ -205,7 +215,7 @@ pub struct Tracker {
     max_live: usize,
     /// When the next idle sweep is due (at a batch end), and its reused list.
     next_sweep: Option<Timestamp>,
-    expired: Vec<(Timestamp, u64, FlowKey)>,
+    expired: Vec<(Timestamp, u64, u64)>,
     started: u64,
     retired: u64,
     peak_live: usize,
@@ -215,7 +225,7 @@ impl Tracker {
     /// A table that holds at most `max_live` live connections.
     pub fn new(cfg: TcpConfig, max_live: usize) -> Self {
         Tracker {
-            table: ConnTable::default(),
+            table: ConnTable::new(cfg),
             tombs4: Tombstones::default(),
             tombs6: Tombstones::default(),
             late: 0,
@@ -253,6 +263,11 @@ impl Tracker {
     /// tombstones not).
     pub fn live(&self) -> usize {
         self.table.len()
+    }
+
+    /// Of those, attempts held in the compact form.
+    pub fn compact(&self) -> usize {
+        self.table.compact_len()
     }
 
     /// Tombstones held now: written connections still within their 2×MSL.
@@ -298,6 +313,7 @@ impl Tracker {
                 let before = [conn.sides[0].state, conn.sides[1].state];
                 conn.clock = now;
                 conn.on_segment(seg);
+                table::record(conn, seg, now);
                 self.books.account(conn, before, now, sink);
                 self.books.schedule_leave(conn);
                 self.books.arm(key, conn, now);
@@ -312,18 +328,22 @@ impl Tracker {
                 let reused_time_wait = match old {
                     Some(old) => match idle_deadline(&old, idle) {
                         Some(d) if d <= now => {
-                            evict(old, d, now, sink);
+                            evict(Entry::Whole(old), d, now, false, &self.books.cfg, sink);
                             false
                         }
-                        _ => supersede(old, now, sink),
+                        _ => supersede(old, now, &self.books.cfg, sink),
                     },
                     None => self.supersede_tomb(key, now, sink),
                 };
                 let mut conn = Box::new(Connection::new_from(seg, self.books.cfg));
                 conn.reused_time_wait = reused_time_wait;
                 conn.clock = now;
+                if self.books.cfg.compact_after.is_some() {
+                    conn.replay = Some(Default::default());
+                }
                 let before = [State::Unknown; 2];
                 conn.on_segment(seg);
+                table::record(&mut conn, seg, now);
                 self.books.account(&mut conn, before, now, sink);
                 self.started += 1;
                 self.books.schedule_leave(&mut conn);
@@ -359,8 +379,8 @@ impl Tracker {
 
     /// Starts fetching the connection of `key` into the cache.
     fn fetch(&self, key: Hashed) -> Hashed {
-        if let Some(conn) = self.table.by_hash(key.hash) {
-            prefetch(conn);
+        if let Some((addr, len)) = self.table.addr_by_hash(key.hash) {
+            prefetch_addr(addr, len);
         }
         key
     }
@@ -377,15 +397,16 @@ impl Tracker {
             if let Some(next) = self.books.timers.peek() {
                 prefetch_addr(next.addr, std::mem::size_of::<Connection>());
             }
-            let Some(conn) = self.table.get_mut(&t.key) else {
+            let Some(conn) = self.table.whole_by_id(t.hash, t.conn) else {
                 continue;
             };
-            if conn.id != t.conn {
-                continue;
-            }
             if conn.timer_at != Some(t.at) {
                 continue;
             }
+            let key = Hashed {
+                key: FlowKey::of(conn),
+                hash: t.hash,
+            };
             conn.timer_at = None;
             // Sides whose 2×MSL ran out while the connection was still live (its peer stuck in
             // LAST-ACK, a simultaneous close); then, once finished, it is written when due.
@@ -397,11 +418,13 @@ impl Tracker {
             }
             self.books.schedule_leave(conn);
             if conn.leave_at.is_some_and(|at| at <= t.at) {
-                if let Some(conn) = self.table.remove(&t.key) {
-                    self.write(&t.key, conn, t.at, sink);
+                if let Some(conn) = self.table.remove(&key) {
+                    self.write(&key, conn, t.at, sink);
                 }
+            } else if self.books.compact_due(conn).is_some_and(|at| at <= t.at) {
+                self.table.compact(&key);
             } else {
-                self.books.arm(&t.key, conn, t.at);
+                self.books.arm(&key, conn, t.at);
             }
         }
     }
@@ -432,7 +455,7 @@ impl Tracker {
                     left_time_wait(&mut conn, d, end, sink);
                 }
             }
-            hand_over(conn, at, sink);
+            hand_over(conn, at, &self.books.cfg, sink);
             return;
         }
         let remains = Remains {
@@ -454,7 +477,7 @@ impl Tracker {
                 }
             }
         }
-        hand_over(conn, at, sink);
+        hand_over(conn, at, &self.books.cfg, sink);
     }
 
     /// A segment for a written connection: counted, and a FIN restarts the TIME-WAIT of the
@@ -509,10 +532,10 @@ impl Tracker {
     fn retire(&mut self, now: Timestamp, sink: &mut impl ConnSink) {
         let keep = self.max_live - self.max_live / 10;
         let n = self.table.len().saturating_sub(keep);
-        let mut idle: Vec<(Timestamp, u64, FlowKey)> = self
+        let mut idle: Vec<(Timestamp, u64, u64)> = self
             .table
-            .iter()
-            .map(|c| (c.last_clock(), c.id, FlowKey::of(c)))
+            .metas()
+            .map(|m| (m.last_clock, m.id, m.hash))
             .collect();
         if n == 0 || idle.is_empty() {
             return;
@@ -520,11 +543,10 @@ impl Tracker {
         idle.select_nth_unstable(n - 1);
         idle.truncate(n);
         idle.sort_unstable();
-        for (_, _, key) in idle {
-            if let Some(mut conn) = self.table.remove(&Hashed::new(key)) {
-                conn.retired = true;
+        for (_, id, hash) in idle {
+            if let Some(e) = self.table.take_by_id(hash, id) {
                 self.retired += 1;
-                evict(conn, now, now, sink);
+                evict(e, now, now, true, &self.books.cfg, sink);
             }
         }
     }
@@ -546,15 +568,14 @@ impl Tracker {
     fn sweep_idle(&mut self, now: Timestamp, sink: &mut impl ConnSink) {
         let idle = self.books.cfg.idle_timeout;
         let mut expired = std::mem::take(&mut self.expired);
-        expired.extend(self.table.iter().filter_map(|c| {
-            idle_deadline(c, idle)
-                .filter(|d| *d <= now)
-                .map(|d| (d, c.id, FlowKey::of(c)))
+        expired.extend(self.table.metas().filter_map(|m| {
+            let deadline = (!m.leaving).then(|| m.last_clock.saturating_add(idle));
+            deadline.filter(|d| *d <= now).map(|d| (d, m.id, m.hash))
         }));
         expired.sort_unstable();
-        for (deadline, _, key) in expired.drain(..) {
-            if let Some(conn) = self.table.remove(&Hashed::new(key)) {
-                evict(conn, deadline, now, sink);
+        for (deadline, id, hash) in expired.drain(..) {
+            if let Some(e) = self.table.take_by_id(hash, id) {
+                evict(e, deadline, now, false, &self.books.cfg, sink);
             }
         }
         self.expired = expired;
@@ -570,12 +591,18 @@ impl Tracker {
     pub fn finish_all(&mut self, now: Timestamp, sink: &mut impl ConnSink) {
         self.advance(now, sink);
         self.sweep_idle(now, sink);
-        // Sorted as boxes: the connections themselves do not move.
-        let mut rest: Vec<Box<Connection>> = self.table.drain().collect();
-        rest.sort_unstable_by_key(|c| c.id);
-        for c in rest {
-            hand_over(c, now, sink);
-        }
+        // Sorted as boxes: the connections themselves do not move; compact ones stay compact
+        // until read (a flood leaves a million of them).
+        let mut rest: Vec<Ended> = self
+            .table
+            .drain()
+            .map(|e| match e {
+                Entry::Whole(c) => Ended::Whole(ended_at(c, now)),
+                Entry::Compact(b) => Ended::compact(b, now, false),
+            })
+            .collect();
+        rest.sort_unstable_by_key(Ended::id);
+        sink.ended_all(rest, &self.books.cfg);
         // TIME-WAITs still running at the end stay counted as held at the end.
         self.tombs4 = Tombstones::default();
         self.tombs6 = Tombstones::default();
@@ -623,7 +650,11 @@ impl Books {
         .min();
         let grace = conn.last_clock().saturating_add(CLOSE_DELAY);
         let time_wait = time_wait.map(|at| if now < grace { at.min(grace) } else { at });
-        let Some(at) = [conn.leave_at, time_wait].into_iter().flatten().min() else {
+        let Some(at) = [conn.leave_at, time_wait, self.compact_due(conn)]
+            .into_iter()
+            .flatten()
+            .min()
+        else {
             return;
         };
         if conn.timer_at.is_some_and(|pending| pending <= at) {
@@ -633,9 +664,17 @@ impl Books {
         self.timers.push(Timer {
             at,
             conn: conn.id,
-            key: *key,
+            hash: key.hash,
             addr: conn as *const Connection as usize,
         });
+    }
+
+    /// When an attempt that keeps its log is due to be kept compact.
+    fn compact_due(&self, conn: &Connection) -> Option<Timestamp> {
+        let after = self.cfg.compact_after?;
+        conn.replay
+            .is_some()
+            .then(|| conn.last_clock().saturating_add(after))
     }
 
     /// TIME-WAIT entries and exits after a connection's sides changed from `before`.
@@ -729,7 +768,12 @@ fn left_time_wait(conn: &mut Connection, d: Dir, at: Timestamp, sink: &mut impl 
 
 /// The previous connection on a 4-tuple gives way to a new SYN: its TIME-WAIT ends now.
 /// Returns whether it was in TIME-WAIT.
-fn supersede(mut old: Box<Connection>, now: Timestamp, sink: &mut impl ConnSink) -> bool {
+fn supersede(
+    mut old: Box<Connection>,
+    now: Timestamp,
+    cfg: &TcpConfig,
+    sink: &mut impl ConnSink,
+) -> bool {
     let mut was_tw = false;
     for d in [Dir::Orig, Dir::Resp] {
         // The side finished in TIME-WAIT and is reported so, with the end its 2×MSL had; the
@@ -739,7 +783,7 @@ fn supersede(mut old: Box<Connection>, now: Timestamp, sink: &mut impl ConnSink)
             left_time_wait(&mut old, d, now, sink);
         }
     }
-    hand_over(old, now, sink);
+    hand_over(old, now, cfg, sink);
     was_tw
 }
 
@@ -778,22 +822,41 @@ fn idle_deadline(conn: &Connection, idle: std::time::Duration) -> Option<Timesta
         .then(|| conn.last_clock().saturating_add(idle))
 }
 
-/// A connection leaves the table before it finished (idle, or the table full), ended at
-/// `ended`, noticed at `now`: sides in TIME-WAIT leave the TIME-WAIT count with it.
-fn evict(mut conn: Box<Connection>, ended: Timestamp, now: Timestamp, sink: &mut impl ConnSink) {
+/// A connection leaves the table before it finished (idle, or `retired` early because the
+/// table was full), ended at `ended`, noticed at `now`: sides in TIME-WAIT leave the TIME-WAIT
+/// count with it. A compact one (an attempt: never in TIME-WAIT) goes as it is.
+fn evict(
+    e: Entry,
+    ended: Timestamp,
+    now: Timestamp,
+    retired: bool,
+    cfg: &TcpConfig,
+    sink: &mut impl ConnSink,
+) {
+    let mut conn = match e {
+        Entry::Whole(c) => c,
+        Entry::Compact(b) => return sink.ended(Ended::compact(b, ended, retired), cfg),
+    };
+    conn.retired = retired;
     for d in [Dir::Orig, Dir::Resp] {
         if conn.side(d).state == State::TimeWait {
             left_time_wait(&mut conn, d, now, sink);
         }
     }
-    hand_over(conn, ended, sink);
+    hand_over(conn, ended, cfg, sink);
 }
 
 /// A connection leaves the table at `at`: its last inferences settled, it goes to the sink.
-fn hand_over(mut conn: Box<Connection>, at: Timestamp, sink: &mut impl ConnSink) {
+fn hand_over(conn: Box<Connection>, at: Timestamp, cfg: &TcpConfig, sink: &mut impl ConnSink) {
+    sink.ended(Ended::Whole(ended_at(conn, at)), cfg);
+}
+
+/// A connection that leaves the table at `at`, its last inferences settled.
+fn ended_at(mut conn: Box<Connection>, at: Timestamp) -> Box<Connection> {
     conn.ended_at = Some(at);
+    conn.replay = None;
     conn.settle();
-    sink.ended(conn);
+    conn
 }
 
 /// Whether `seg` starts a new connection on the 4-tuple of `conn` (port reuse).

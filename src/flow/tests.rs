@@ -24,8 +24,8 @@ struct Sink {
 }
 
 impl ConnSink for Sink {
-    fn ended(&mut self, conn: Box<Connection>) {
-        self.ended.push(*conn);
+    fn ended(&mut self, conn: Ended, cfg: &TcpConfig) {
+        self.ended.push(*conn.into_connection(cfg));
     }
     fn time_wait(&mut self, event: TimeWaitEvent) {
         self.events.push(event);
@@ -198,4 +198,56 @@ fn an_expired_tombstone_behind_a_later_one_is_gone() {
     // SYN again (same ISN) is a new connection, not a late segment.
     r.seg_on(60_700, b_c, s, SYN, 100, 0);
     assert_eq!((r.t.live(), r.t.late_segments()), (1, 0));
+}
+
+/// A half-open attempt goes compact once quiet for `COMPACT_AFTER`, comes back whole with its
+/// next segment (a SYN-ACK retransmission), and is written as if it had never been compact.
+#[test]
+fn a_quiet_attempt_is_kept_compact_and_replayed_whole() {
+    let mut r = Run::new();
+    r.seg(0, true, SYN, 100, 0)
+        .seg(1, false, SYN | ACK, 500, 101);
+    assert_eq!((r.t.live(), r.t.compact()), (1, 0), "whole while it is new");
+    r.at(20);
+    assert_eq!(r.t.compact(), 0);
+    r.at(60);
+    assert_eq!((r.t.live(), r.t.compact()), (1, 1), "compact after 50 ms");
+    r.seg(1001, false, SYN | ACK, 500, 101);
+    assert_eq!(r.t.compact(), 0, "whole again for its next segment");
+    r.at(1100);
+    assert_eq!(r.t.compact(), 1);
+    // The handshake completes: whole for good.
+    r.seg(1200, true, ACK, 101, 501).at(2000);
+    assert_eq!((r.t.live(), r.t.compact()), (1, 0));
+    let mut whole = Run {
+        t: Tracker::new(
+            TcpConfig {
+                compact_after: None,
+                ..TcpConfig::default()
+            },
+            1000,
+        ),
+        sink: Sink::default(),
+        frame: 0,
+    };
+    whole
+        .seg(0, true, SYN, 100, 0)
+        .seg(1, false, SYN | ACK, 500, 101)
+        .at(60)
+        .seg(1001, false, SYN | ACK, 500, 101)
+        .at(1100)
+        .seg(1200, true, ACK, 101, 501)
+        .at(2000);
+    assert_eq!(whole.t.compact(), 0);
+    let mut sink = std::mem::take(&mut r.sink);
+    r.t.finish_all(Timestamp::from_nanos(3_000_000_000), &mut sink);
+    let mut wsink = std::mem::take(&mut whole.sink);
+    whole
+        .t
+        .finish_all(Timestamp::from_nanos(3_000_000_000), &mut wsink);
+    assert_eq!(
+        format!("{:?}", sink.ended),
+        format!("{:?}", wsink.ended),
+        "the same connection, compacted twice or never"
+    );
 }
