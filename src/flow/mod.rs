@@ -602,6 +602,8 @@ impl Tracker {
             })
             .collect();
         rest.sort_unstable_by_key(Ended::id);
+        // The table's own memory goes before the connections are made whole.
+        self.table = ConnTable::new(self.books.cfg);
         sink.ended_all(rest, &self.books.cfg);
         // TIME-WAITs still running at the end stay counted as held at the end.
         self.tombs4 = Tombstones::default();

@@ -2,11 +2,12 @@
 //! its connection, and with hundreds of thousands of connections neither the table nor the
 //! connections stay in the cache.
 //!
-//! A slot is the key's hash and the connection, boxed: 24 bytes, so the table itself stays
+//! A slot is the connection, boxed (whole or compact): 16 bytes, so the table itself stays
 //! small enough for the cache, and a lookup a few segments ahead can find a connection's
-//! address from the hash alone, without touching the connection, to fetch it into the cache
-//! before it is needed. The exact lookup then compares the 4-tuple on the connection, by then in
-//! cache.
+//! address from the hash alone (the table's control bytes keep 7 bits of it: now and then it
+//! finds another one, which only fetches the wrong one), without touching the connection, to
+//! fetch it into the cache before it is needed. The exact lookup then compares the 4-tuple on
+//! the connection, by then in cache; the key's hash is computed again when the table grows.
 //!
 //! A connection that is still only an attempt (nothing but SYNs and SYN-ACKs so far) and has
 //! gone quiet is kept compact: its segments as a [`SegmentLog`] behind
@@ -28,17 +29,65 @@ pub(super) enum Entry {
     /// Boxed: the table moves small slots when it grows, and a connection that ends goes to the
     /// sink in the box it lived in.
     Whole(Box<Connection>),
-    /// `HEADER` bytes (id, clock at its last segment, whether it reused a TIME-WAIT), then the
-    /// segment log.
-    Compact(Box<[u8]>),
+    /// `HEADER` bytes (the clock at its last segment, whether it reused a TIME-WAIT), then the
+    /// segment log (its id is its first frame, in the log).
+    Compact(ThinBytes),
 }
 
-const HEADER: usize = 17;
+/// At most 255 bytes behind a thin pointer, their length in the byte before them: with it an
+/// [`Entry`] is 16 bytes, and a table slot too (a `Box<[u8]>` would make both 24; on a flood's
+/// million attempts the table is 35 MB instead of 52).
+pub struct ThinBytes(std::ptr::NonNull<u8>);
 
-struct Slot {
-    hash: u64,
-    entry: Entry,
+// SAFETY: a ThinBytes owns its allocation alone and never changes it: it is as Send and Sync as
+// the Box<[u8]> it was made from.
+unsafe impl Send for ThinBytes {}
+unsafe impl Sync for ThinBytes {}
+
+impl ThinBytes {
+    /// `parts` one after the other; None if they are more than 255 bytes.
+    fn new(parts: &[&[u8]]) -> Option<Self> {
+        let n: usize = parts.iter().map(|p| p.len()).sum();
+        let len = u8::try_from(n).ok()?;
+        let mut b = Vec::with_capacity(n + 1);
+        b.push(len);
+        for p in parts {
+            b.extend_from_slice(p);
+        }
+        let raw: *mut [u8] = Box::into_raw(b.into_boxed_slice());
+        // SAFETY: a Box's pointer is never null.
+        Some(ThinBytes(unsafe {
+            std::ptr::NonNull::new_unchecked(raw.cast::<u8>())
+        }))
+    }
+
+    /// The whole allocation: the length byte, then the bytes.
+    fn raw(&self) -> *mut [u8] {
+        // SAFETY: the pointer is to an allocation of 1 + its first byte bytes, made in `new`.
+        let len = usize::from(unsafe { *self.0.as_ptr() });
+        std::ptr::slice_from_raw_parts_mut(self.0.as_ptr(), len + 1)
+    }
 }
+
+impl std::ops::Deref for ThinBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        // SAFETY: `raw` spans exactly the allocation, which lives as long as self and is never
+        // written after `new`.
+        let all: &[u8] = unsafe { &*self.raw() };
+        &all[1..]
+    }
+}
+
+impl Drop for ThinBytes {
+    fn drop(&mut self) {
+        // SAFETY: `raw` is the pointer and length `Box::into_raw` gave in `new`: this rebuilds
+        // that box, once.
+        drop(unsafe { Box::from_raw(self.raw()) });
+    }
+}
+
+const HEADER: usize = 9;
 
 /// What the table's sweeps need of a connection, whole or compact, without expanding it.
 #[derive(Clone, Copy, Debug)]
@@ -53,7 +102,7 @@ pub(super) struct Meta {
 
 impl Entry {
     fn id_of(compact: &[u8]) -> u64 {
-        u64::from_le_bytes(compact[0..8].try_into().expect("header"))
+        SegmentLog::head(&compact[HEADER..]).2
     }
 
     fn id(&self) -> u64 {
@@ -67,7 +116,7 @@ impl Entry {
         match self {
             Entry::Whole(c) => FlowKey::of(c),
             Entry::Compact(b) => {
-                let (a, z) = SegmentLog::endpoints(&b[HEADER..]);
+                let (a, z, _) = SegmentLog::head(&b[HEADER..]);
                 FlowKey::new(a, z)
             }
         }
@@ -84,7 +133,7 @@ impl Entry {
             Entry::Compact(b) => Meta {
                 id: self.id(),
                 last_clock: Timestamp::from_nanos(i64::from_le_bytes(
-                    b[8..16].try_into().expect("header"),
+                    b[0..8].try_into().expect("header"),
                 )),
                 hash,
                 leaving: false,
@@ -128,14 +177,14 @@ impl Entry {
 pub enum Ended {
     Whole(Box<Connection>),
     Compact {
-        bytes: Box<[u8]>,
+        bytes: ThinBytes,
         at: Timestamp,
         retired: bool,
     },
 }
 
 impl Ended {
-    pub(super) fn compact(bytes: Box<[u8]>, at: Timestamp, retired: bool) -> Self {
+    pub(super) fn compact(bytes: ThinBytes, at: Timestamp, retired: bool) -> Self {
         Ended::Compact { bytes, at, retired }
     }
 
@@ -206,15 +255,11 @@ pub(super) fn record(conn: &mut Connection, seg: &crate::decode::TcpSegment, now
     }
 }
 
-/// The compact form of an attempt with a log.
-fn compact(conn: &Connection) -> Option<Box<[u8]>> {
+/// The compact form of an attempt with a log (None when it would be more than 255 bytes).
+fn compact(conn: &Connection) -> Option<ThinBytes> {
     let log = conn.replay.as_ref()?;
-    let mut b = Vec::with_capacity(HEADER + log.len());
-    b.extend_from_slice(&conn.id.to_le_bytes());
-    b.extend_from_slice(&conn.last_clock().as_nanos().to_le_bytes());
-    b.push(u8::from(conn.reused_time_wait));
-    b.extend_from_slice(log.as_bytes());
-    Some(b.into_boxed_slice())
+    let clock = conn.last_clock().as_nanos().to_le_bytes();
+    ThinBytes::new(&[&clock, &[u8::from(conn.reused_time_wait)], log.as_bytes()])
 }
 
 /// The connection a compact form was made from, replayed.
@@ -226,14 +271,14 @@ fn expand(b: &[u8], cfg: TcpConfig) -> Box<Connection> {
         c.on_segment(seg);
     });
     let mut conn = conn.expect("a compact form holds at least one segment");
-    conn.reused_time_wait = b[16] != 0;
+    conn.reused_time_wait = b[8] != 0;
     conn.replay = Some(log);
     conn
 }
 
 /// Live connections by their direction-free 4-tuple.
 pub(super) struct ConnTable {
-    slots: HashTable<Slot>,
+    slots: HashTable<Entry>,
     /// What an expanded connection is built with.
     cfg: TcpConfig,
     compact: usize,
@@ -255,8 +300,8 @@ impl Hashed {
     }
 }
 
-fn is(k: &Hashed) -> impl Fn(&Slot) -> bool + '_ {
-    move |s| s.hash == k.hash && s.entry.key() == k.key
+fn is(k: &Hashed) -> impl Fn(&Entry) -> bool + '_ {
+    move |e| e.key() == k.key
 }
 
 impl ConnTable {
@@ -279,21 +324,17 @@ impl ConnTable {
 
     /// The connection of `k`, made whole if it was compact.
     pub fn get_mut(&mut self, k: &Hashed) -> Option<&mut Box<Connection>> {
-        let s = self.slots.find_mut(k.hash, is(k))?;
-        if matches!(s.entry, Entry::Compact(_)) {
+        let e = self.slots.find_mut(k.hash, is(k))?;
+        if matches!(e, Entry::Compact(_)) {
             self.compact -= 1;
         }
-        Some(s.entry.whole(self.cfg))
+        Some(e.whole(self.cfg))
     }
 
     /// The whole connection `id` of a key with hash `hash`; None when it is compact (a timer
     /// never has business with a compact connection) or gone.
     pub fn whole_by_id(&mut self, hash: u64, id: u64) -> Option<&mut Box<Connection>> {
-        match &mut self
-            .slots
-            .find_mut(hash, |s| s.hash == hash && s.entry.id() == id)?
-            .entry
-        {
+        match self.slots.find_mut(hash, |e| e.id() == id)? {
             Entry::Whole(c) => Some(c),
             Entry::Compact(_) => None,
         }
@@ -306,46 +347,41 @@ impl ConnTable {
 
     /// Removes the connection `id` of a key with hash `hash` as it is, whole or compact.
     pub fn take_by_id(&mut self, hash: u64, id: u64) -> Option<Entry> {
-        let entry = self
+        let e = self
             .slots
-            .find_entry(hash, |s| s.hash == hash && s.entry.id() == id)
-            .ok()?;
-        let e = entry.remove().0.entry;
-        if matches!(e, Entry::Compact(_)) {
-            self.compact -= 1;
-        }
-        Some(e)
+            .find_entry(hash, |e| e.id() == id)
+            .ok()?
+            .remove()
+            .0;
+        Some(self.taken(e))
     }
 
     /// Removes the connection of `k` as it is, whole or compact.
     pub fn take(&mut self, k: &Hashed) -> Option<Entry> {
-        let entry = self.slots.find_entry(k.hash, is(k)).ok()?;
-        let e = entry.remove().0.entry;
+        let e = self.slots.find_entry(k.hash, is(k)).ok()?.remove().0;
+        Some(self.taken(e))
+    }
+
+    fn taken(&mut self, e: Entry) -> Entry {
         if matches!(e, Entry::Compact(_)) {
             self.compact -= 1;
         }
-        Some(e)
+        e
     }
 
     /// Adds a connection whose key is not in the table.
     pub fn insert_new(&mut self, k: &Hashed, conn: Box<Connection>) {
         debug_assert!(self.slots.find(k.hash, is(k)).is_none());
-        self.slots.insert_unique(
-            k.hash,
-            Slot {
-                hash: k.hash,
-                entry: Entry::Whole(conn),
-            },
-            |s| s.hash,
-        );
+        self.slots
+            .insert_unique(k.hash, Entry::Whole(conn), |e| Hashed::new(e.key()).hash);
     }
 
     /// Puts the connection of `k` in its compact form, if it has a log. Returns whether it did.
     pub fn compact(&mut self, k: &Hashed) -> bool {
-        let Some(s) = self.slots.find_mut(k.hash, is(k)) else {
+        let Some(e) = self.slots.find_mut(k.hash, is(k)) else {
             return false;
         };
-        let Entry::Whole(conn) = &s.entry else {
+        let Entry::Whole(conn) = &*e else {
             return false;
         };
         let Some(b) = compact(conn) else {
@@ -360,28 +396,27 @@ impl ConnTable {
                 "a compact connection replays into what it was"
             );
         }
-        s.entry = Entry::Compact(b);
+        *e = Entry::Compact(b);
         self.compact += 1;
         true
     }
 
-    /// Where the connection of a key with hash `hash` lives (another one's if two keys share a
-    /// hash: then it only fetches the wrong one), found without reading any connection.
+    /// Where the connection of a key with hash `hash` most likely lives (the first whose
+    /// control byte matches: another one's now and then, which only fetches the wrong one),
+    /// found without reading any connection.
     pub fn addr_by_hash(&self, hash: u64) -> Option<(usize, usize)> {
-        self.slots
-            .find(hash, |s| s.hash == hash)
-            .map(|s| s.entry.addr())
+        self.slots.find(hash, |_| true).map(Entry::addr)
     }
 
-    /// Every connection's id, clock and key, whole or compact.
+    /// Every connection's id, clock and key's hash, whole or compact.
     pub fn metas(&self) -> impl Iterator<Item = Meta> + '_ {
-        self.slots.iter().map(|s| s.entry.meta(s.hash))
+        self.slots.iter().map(|e| e.meta(Hashed::new(e.key()).hash))
     }
 
     /// Every connection as it is.
     pub fn drain(&mut self) -> impl Iterator<Item = Entry> + '_ {
         self.compact = 0;
-        self.slots.drain().map(|s| s.entry)
+        self.slots.drain()
     }
 }
 

@@ -53,3 +53,13 @@ fn a_key_is_found_by_its_own_hash_only() {
     assert!(t.remove(&Hashed::new(other)).is_none());
     assert!(t.addr_by_hash(ka.hash).is_some());
 }
+
+#[test]
+fn thin_bytes_hold_up_to_255() {
+    for n in [0usize, 1, 200, 255] {
+        let bytes: Vec<u8> = (0..n).map(|i| i as u8 ^ 0x5a).collect();
+        let thin = ThinBytes::new(&[&bytes[..n / 2], &bytes[n / 2..]]).unwrap();
+        assert_eq!(&*thin, &bytes[..]);
+    }
+    assert!(ThinBytes::new(&[&[0u8; 256]]).is_none());
+}
