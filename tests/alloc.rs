@@ -75,30 +75,10 @@ fn frame_loop_allocates_nothing_per_packet() {
     );
 }
 
-/// `copies` × the records of a real pcap, each copy 100 s after the previous one, so the
-/// connections of one copy have left the table (2×MSL = 60 s) before the next copy reuses them.
-fn repeated_over_time(path: &std::path::Path, copies: u32) -> Vec<u8> {
-    let bytes = std::fs::read(path).expect("testdata capture");
-    let (header, records) = bytes.split_at(24);
-    let mut out = header.to_vec();
-    for copy in 0..copies {
-        let mut at = 0;
-        while at + 16 <= records.len() {
-            let caplen = u32::from_le_bytes(records[at + 8..at + 12].try_into().unwrap()) as usize;
-            let mut rec = records[at..at + 16 + caplen].to_vec();
-            let sec = u32::from_le_bytes(rec[0..4].try_into().unwrap()) + copy * 100;
-            rec[0..4].copy_from_slice(&sec.to_le_bytes());
-            out.extend_from_slice(&rec);
-            at += 16 + caplen;
-        }
-    }
-    out
-}
-
 #[test]
 fn connection_tracking_allocates_per_connection_not_per_packet() {
     let copies = 2000;
-    let data = repeated_over_time(&common::testdata("kernel/fmt-mixed.pcap"), copies);
+    let data = common::repeated_over_time(&common::testdata("kernel/fmt-mixed.pcap"), copies);
     let reader = CaptureReader::from_read(Cursor::new(data)).expect("opens");
     let mut ended = 0u64;
     let before = allocs();

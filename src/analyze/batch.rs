@@ -150,7 +150,8 @@ pub(super) fn fill(
 /// One tracker's work on one batch: its segments, the batch end, and on the last batch the
 /// end of the capture. The same whether it runs inline or on a tracker thread.
 pub(super) fn track_batch<P: Prepare>(
-    (tracker, batch): &mut (Tracker, Batch),
+    (tracker, batch, seat): &mut (Tracker, Batch, Seat),
+    board: &Board,
     segs: &[(TcpSegment, Timestamp)],
     clock: Option<Timestamp>,
     last: bool,
@@ -161,6 +162,7 @@ pub(super) fn track_batch<P: Prepare>(
     if let Some(now) = clock {
         tracker.end_batch(now, batch);
     }
+    board.batch_end(seat, last, tracker, clock, batch);
     let totals = Totals::of(tracker);
     if last {
         if let Some(now) = clock {

@@ -8,7 +8,7 @@
 //! each batch from every tracker; with one job the same batches run inline. Either way, at the
 //! end of a batch the connections that ended in it are handed over sorted by (end time, id),
 //! and TIME-WAIT entries and exits are replayed in time order, so every `jobs` gives the same
-//! output (unless `--max-connections` retires connections: each tracker then holds its share).
+//! output, `--max-connections` included (one limit over all trackers: `limit`).
 //!
 //! `result` holds what a run found, `timeline` reads and merges the inputs (with `clock` and
 //! `dup`), `batch` is one tracker's batch, `collect` merges the batches back, `threads` runs
@@ -18,12 +18,14 @@ mod batch;
 mod clock;
 mod collect;
 pub(crate) mod dup;
+mod limit;
 mod result;
 mod threads;
 mod timeline;
 
 use batch::*;
 use collect::*;
+use limit::{Board, Seat};
 pub use result::{CaptureResult, CaptureSummary};
 use threads::*;
 use timeline::*;

@@ -17,20 +17,29 @@ pub(super) fn run_inline<F: FnMut(Box<Connection>, &[u8]) -> ControlFlow<()>>(
     col: &mut Collector<F>,
 ) -> (Source, Option<Timestamp>, Totals) {
     let mut tracker = (
-        Tracker::new(opts.tcp, opts.max_connections)
-            .with_time_wait_scope(opts.time_wait_scope.clone()),
+        Tracker::new(opts.tcp).with_time_wait_scope(opts.time_wait_scope.clone()),
         Batch::default(),
+        Seat::default(),
     );
+    let board = Board::new(1, opts.max_connections);
     let mut clock: Option<Timestamp> = None;
     let mut segs = [Segments::with_capacity(BATCH)];
     loop {
         let last = !fill(&mut source, &mut clock, &mut segs) || col.stop;
         let mut totals = Totals::default();
-        track_batch(&mut tracker, &segs[0], clock, last, &AsIs, |chunk, t| {
-            totals = t;
-            col.take_one(chunk);
-            true
-        });
+        track_batch(
+            &mut tracker,
+            &board,
+            &segs[0],
+            clock,
+            last,
+            &AsIs,
+            |chunk, t| {
+                totals = t;
+                col.take_one(chunk);
+                true
+            },
+        );
         segs[0].clear();
         if last {
             return (source, clock, totals);
@@ -62,6 +71,8 @@ pub(super) fn run_sharded<P: Prepare, F: FnMut(P::Output, &[u8]) -> ControlFlow<
     let mut work_tx: Vec<SyncSender<Work>> = Vec::with_capacity(jobs);
     let mut result_rx: Vec<Receiver<BatchResult<P::Output>>> = Vec::with_capacity(jobs);
     let (recycle_tx, recycle_rx) = sync_channel::<Segments>(jobs * (SLACK + 2));
+    let board = Board::new(jobs, opts.max_connections);
+    let board = &board;
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let (wtx, wrx) = sync_channel::<Work>(SLACK);
@@ -70,9 +81,8 @@ pub(super) fn run_sharded<P: Prepare, F: FnMut(P::Output, &[u8]) -> ControlFlow<
             result_rx.push(rrx);
             let recycle = recycle_tx.clone();
             let tcp = opts.tcp;
-            let max = (opts.max_connections / jobs).max(1);
-            let tracker = Tracker::new(tcp, max).with_time_wait_scope(opts.time_wait_scope.clone());
-            scope.spawn(move || tracker_thread(wrx, rtx, recycle, tracker, prep));
+            let tracker = Tracker::new(tcp).with_time_wait_scope(opts.time_wait_scope.clone());
+            scope.spawn(move || tracker_thread(wrx, rtx, recycle, tracker, board, prep));
         }
         drop(recycle_tx);
         let reader_stop = stop.clone();
@@ -162,13 +172,24 @@ pub(super) fn tracker_thread<P: Prepare>(
     results: SyncSender<BatchResult<P::Output>>,
     recycle: SyncSender<Segments>,
     tracker: Tracker,
+    board: &Board,
     prep: &P,
 ) {
-    let mut tracker = (tracker, Batch::default());
+    /// Leaves the board however the thread ends (done, stopped, or panicking): no other
+    /// tracker waits for this one then.
+    struct Leave<'a>(&'a Board);
+    impl Drop for Leave<'_> {
+        fn drop(&mut self) {
+            self.0.leave();
+        }
+    }
+    let _leave = Leave(board);
+    let mut tracker = (tracker, Batch::default(), Seat::default());
     while let Ok(mut w) = work.recv() {
         let mut sent = true;
         track_batch(
             &mut tracker,
+            board,
             &w.segments,
             w.clock,
             w.last,

@@ -12,11 +12,12 @@
 //! `RESET_DELAY` after a RST or an ICMP error, for the copies and retries that still belong
 //! to it); a 48-byte tombstone (`tombstone.rs`) stays for the rest of its 2×MSL, so later
 //! segments are known as late and a TIME-WAIT runs its course: memory follows the connections
-//! open at once. Each connection has one timer, at its next deadline. Beyond `max_live` live
-//! connections, the longest idle ones are retired early.
+//! open at once. Each connection has one timer, at its next deadline. Attempts that have gone
+//! quiet are kept compact (`table.rs`). When the trackers together hold more than
+//! `--max-connections`, the longest idle are retired early, on the order of `analyze::limit`.
 //!
-//! Everything a tracker does depends only on its own connections and the clock, so the work can
-//! be split by [`FlowKey::shard`] across trackers with the same results.
+//! Everything a tracker does depends only on its own connections, the clock, and those orders,
+//! so the work can be split by [`FlowKey::shard`] across trackers with the same results.
 
 mod table;
 mod time_wait;
@@ -212,7 +213,6 @@ pub struct Tracker {
     /// Segments that came for connections already written.
     late: u64,
     books: Books,
-    max_live: usize,
     /// When the next idle sweep is due (at a batch end), and its reused list.
     next_sweep: Option<Timestamp>,
     expired: Vec<(Timestamp, u64, u64)>,
@@ -222,8 +222,9 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    /// A table that holds at most `max_live` live connections.
-    pub fn new(cfg: TcpConfig, max_live: usize) -> Self {
+    /// An empty table. How many connections it may hold is decided outside it (over every
+    /// tracker at once: `analyze::limit`), which calls [`Tracker::retire_upto`].
+    pub fn new(cfg: TcpConfig) -> Self {
         Tracker {
             table: ConnTable::new(cfg),
             tombs4: Tombstones::default(),
@@ -234,7 +235,6 @@ impl Tracker {
                 timers: Timers::default(),
                 scope: None,
             },
-            max_live: max_live.max(1),
             next_sweep: None,
             expired: Vec::new(),
             started: 0,
@@ -349,9 +349,6 @@ impl Tracker {
                 self.books.schedule_leave(&mut conn);
                 self.books.arm(key, &mut conn, now);
                 self.table.insert_new(key, conn);
-                if self.table.len() > self.max_live {
-                    self.retire(now, sink);
-                }
                 self.peak_live = self.peak_live.max(self.table.len());
             }
         }
@@ -528,20 +525,36 @@ impl Tracker {
         }
     }
 
-    /// The table is over `max_live`: the tenth of it idle the longest leaves now, as it is.
-    fn retire(&mut self, now: Timestamp, sink: &mut impl ConnSink) {
-        let keep = self.max_live - self.max_live / 10;
-        let n = self.table.len().saturating_sub(keep);
+    /// The `n` live connections idle the longest, as (clock at their last segment, id), oldest
+    /// first.
+    pub fn oldest(&self, n: usize) -> Vec<(Timestamp, u64)> {
+        let mut all: Vec<(Timestamp, u64)> =
+            self.table.metas().map(|m| (m.last_clock, m.id)).collect();
+        if n < all.len() {
+            if n == 0 {
+                return Vec::new();
+            }
+            all.select_nth_unstable(n - 1);
+            all.truncate(n);
+        }
+        all.sort_unstable();
+        all
+    }
+
+    /// Every live connection idle at least as long as `cutoff` ((clock at its last segment,
+    /// id) no later) leaves now, as it is, retired early (CQ006), the longest idle first.
+    pub fn retire_upto(
+        &mut self,
+        cutoff: (Timestamp, u64),
+        now: Timestamp,
+        sink: &mut impl ConnSink,
+    ) {
         let mut idle: Vec<(Timestamp, u64, u64)> = self
             .table
             .metas()
+            .filter(|m| (m.last_clock, m.id) <= cutoff)
             .map(|m| (m.last_clock, m.id, m.hash))
             .collect();
-        if n == 0 || idle.is_empty() {
-            return;
-        }
-        idle.select_nth_unstable(n - 1);
-        idle.truncate(n);
         idle.sort_unstable();
         for (_, id, hash) in idle {
             if let Some(e) = self.table.take_by_id(hash, id) {

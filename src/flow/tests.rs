@@ -42,7 +42,7 @@ struct Run {
 impl Run {
     fn new() -> Self {
         Run {
-            t: Tracker::new(TcpConfig::default(), 1000),
+            t: Tracker::new(TcpConfig::default()),
             sink: Sink::default(),
             frame: 0,
         }
@@ -220,13 +220,10 @@ fn a_quiet_attempt_is_kept_compact_and_replayed_whole() {
     r.seg(1200, true, ACK, 101, 501).at(2000);
     assert_eq!((r.t.live(), r.t.compact()), (1, 0));
     let mut whole = Run {
-        t: Tracker::new(
-            TcpConfig {
-                compact_after: None,
-                ..TcpConfig::default()
-            },
-            1000,
-        ),
+        t: Tracker::new(TcpConfig {
+            compact_after: None,
+            ..TcpConfig::default()
+        }),
         sink: Sink::default(),
         frame: 0,
     };

@@ -56,3 +56,23 @@ pub fn sarif_validator() -> jsonschema::Validator {
     let schema = serde_json::from_str::<serde_json::Value>(&text).expect("schema is JSON");
     jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schema: {e}"))
 }
+
+/// `copies` × the records of a real pcap, each copy 100 s after the previous one, so the
+/// connections of one copy have left the table (2×MSL = 60 s) before the next copy reuses them.
+pub fn repeated_over_time(path: &std::path::Path, copies: u32) -> Vec<u8> {
+    let bytes = std::fs::read(path).expect("testdata capture");
+    let (header, records) = bytes.split_at(24);
+    let mut out = header.to_vec();
+    for copy in 0..copies {
+        let mut at = 0;
+        while at + 16 <= records.len() {
+            let caplen = u32::from_le_bytes(records[at + 8..at + 12].try_into().unwrap()) as usize;
+            let mut rec = records[at..at + 16 + caplen].to_vec();
+            let sec = u32::from_le_bytes(rec[0..4].try_into().unwrap()) + copy * 100;
+            rec[0..4].copy_from_slice(&sec.to_le_bytes());
+            out.extend_from_slice(&rec);
+            at += 16 + caplen;
+        }
+    }
+    out
+}
