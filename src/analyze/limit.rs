@@ -47,11 +47,20 @@ pub(super) struct Board {
 struct State {
     /// Per batch: how many trackers posted their count, the total, how many read it.
     counts: BTreeMap<u64, (usize, usize, usize)>,
-    /// Per round (by the batch that started it): trackers that posted candidates, the `n`
-    /// longest idle of them so far, how many trackers applied it.
-    rounds: BTreeMap<u64, (usize, Vec<(Timestamp, u64)>, usize)>,
+    /// Per round, by the batch that started it.
+    rounds: BTreeMap<u64, Round>,
     /// A tracker left: nobody waits any more (the run is ending).
     left: bool,
+}
+
+#[derive(Default)]
+struct Round {
+    /// Trackers that posted their candidates.
+    posted: usize,
+    /// The `n` longest idle of them so far, (clock at the last segment, id), oldest first.
+    oldest: Vec<(Timestamp, u64)>,
+    /// Trackers that retired up to its cutoff.
+    applied: usize,
 }
 
 /// One tracker's side of the board: the rounds it is in.
@@ -157,8 +166,8 @@ impl Board {
     fn post_candidates(&self, round: u64, mine: Vec<(Timestamp, u64)>, n: usize) {
         let mut st = self.lock();
         let r = st.rounds.entry(round).or_default();
-        r.0 += 1;
-        r.1 = merge_smallest(std::mem::take(&mut r.1), mine, n);
+        r.posted += 1;
+        r.oldest = merge_smallest(std::mem::take(&mut r.oldest), mine, n);
         drop(st);
         self.posted.notify_all();
     }
@@ -174,12 +183,12 @@ impl Board {
     ) {
         let trackers = self.trackers;
         let cut = self.wait(
-            |st| st.rounds.get(&round).is_some_and(|r| r.0 == trackers),
+            |st| st.rounds.get(&round).is_some_and(|r| r.posted == trackers),
             |st| {
                 let r = st.rounds.get_mut(&round)?;
-                let cut = r.1.last().copied();
-                r.2 += 1;
-                if r.2 == trackers {
+                let cut = r.oldest.last().copied();
+                r.applied += 1;
+                if r.applied == trackers {
                     st.rounds.remove(&round);
                 }
                 cut

@@ -416,7 +416,7 @@ impl Tracker {
             self.books.schedule_leave(conn);
             if conn.leave_at.is_some_and(|at| at <= t.at) {
                 if let Some(conn) = self.table.remove(&key) {
-                    self.write(&key, conn, t.at, sink);
+                    self.write(&key, conn, t.at, now, sink);
                 }
             } else if self.books.compact_due(conn).is_some_and(|at| at <= t.at) {
                 self.table.compact(&key);
@@ -433,6 +433,7 @@ impl Tracker {
         key: &Hashed,
         conn: Box<Connection>,
         at: Timestamp,
+        now: Timestamp,
         sink: &mut impl ConnSink,
     ) {
         let time_wait_until = [
@@ -443,9 +444,13 @@ impl Tracker {
             conn.last_clock().saturating_add(self.books.cfg.time_wait),
             Timestamp::max,
         );
-        if until <= at {
-            // Already past its 2×MSL (a simultaneous close, written when its first TIME-WAIT
-            // ended): no tombstone; a TIME-WAIT still counted ends at its own deadline now.
+        if until <= now {
+            // Already past its 2×MSL by the clock (a simultaneous close, written when its first
+            // TIME-WAIT ended; or a connection written by the tracker's first segment in a
+            // long while, the clock already past the whole 2×MSL): no tombstone, which would be
+            // due before it was made and stay until the tracker's next segment, taking a SYN
+            // for a late one on one split of the work and not on another. A TIME-WAIT still
+            // counted ends at its own deadline.
             let mut conn = conn;
             for d in [Dir::Orig, Dir::Resp] {
                 if let Some(end) = time_wait_until[d.idx()] {
