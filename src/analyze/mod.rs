@@ -39,10 +39,12 @@ use std::path::Path;
 /// Frames per batch: the unit of work handed to the trackers.
 pub const BATCH: usize = 8192;
 
-/// Live connections retired beyond this by default (`--max-connections`). An open connection
-/// takes about 1.5 KB with its table slot, timer and Zeek's model (1.1 KB without it, as in
-/// lint): the table stays within about 1.5 GB, the budget `--help` states. Tombstones do not count.
-/// Only a SYN flood reaches it; half-open attempts in a compact form would let it be lower.
+/// Live connections retired beyond this by default (`--max-connections`, over all trackers:
+/// `limit`). An open connection takes about 1.5 KB with its table slot, timer and Zeek's model
+/// (1.1 KB without it, as in lint), a half-open attempt kept compact about 150 bytes: the table
+/// stays within 1.5 GB if every connection is established, the budget `--help` states, and a
+/// million-SYN flood (the one thing that reaches the limit in practice) within about 250 MB,
+/// whole, without retiring anything. Tombstones do not count.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1_000_000;
 
 /// How to run the pipeline.
