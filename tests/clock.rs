@@ -9,7 +9,8 @@ use common::testdata;
 use std::io::Cursor;
 use synack::analyze::{run, CaptureResult, Options};
 use synack::capture::CaptureReader;
-use synack::tcp::{Connection, Dir};
+use synack::flow::Flow;
+use synack::tcp::Dir;
 
 /// The records of a microsecond little-endian pcap: (seconds, microseconds, the rest).
 struct Pcap {
@@ -52,7 +53,7 @@ fn write(p: &Pcap) -> Vec<u8> {
     out
 }
 
-fn analyse(bytes: Vec<u8>) -> (CaptureResult, Vec<Connection>) {
+fn analyse(bytes: Vec<u8>) -> (CaptureResult, Vec<Flow>) {
     let reader = CaptureReader::from_read(Cursor::new(bytes)).unwrap();
     let mut conns = Vec::new();
     let res = run("mem".into(), reader, Options::default(), |c| {
@@ -64,7 +65,7 @@ fn analyse(bytes: Vec<u8>) -> (CaptureResult, Vec<Connection>) {
 }
 
 /// What must not change: each connection's id, endpoints, final states and counts.
-fn view(conns: &[Connection]) -> Vec<String> {
+fn view(conns: &[Flow]) -> Vec<String> {
     conns
         .iter()
         .map(|c| {
@@ -122,7 +123,7 @@ fn the_same_trace_twice_is_each_connection_twice() {
     twice.records.extend(p.records.iter().cloned());
     let (res, got) = analyse(write(&twice));
     assert_eq!(got.len(), 2 * once.len());
-    let states = |c: &Connection| (c.side(Dir::Orig).state, c.side(Dir::Resp).state);
+    let states = |c: &Flow| (c.side(Dir::Orig).state, c.side(Dir::Resp).state);
     for (a, b) in got.iter().zip(got.iter().skip(once.len())) {
         assert_eq!(states(a), states(b));
         assert_eq!(states(a), states(&once[0]));
@@ -165,7 +166,7 @@ fn two_hosts_with_clocks_apart_keep_their_connections() {
     let (res, got) = analyse(write(&merged));
     assert_eq!(got.len(), 2);
     let by_port = |port: u16| got.iter().find(|c| c.resp.port == port).unwrap();
-    let states = |c: &Connection| (c.side(Dir::Orig).state, c.side(Dir::Resp).state);
+    let states = |c: &Flow| (c.side(Dir::Orig).state, c.side(Dir::Resp).state);
     assert_eq!(states(by_port(want_a[0].resp.port)), states(&want_a[0]));
     assert_eq!(states(by_port(want_b[0].resp.port)), states(&want_b[0]));
     assert!(res.capture.stats.clock_anomalies as usize >= b.records.len() - 1);

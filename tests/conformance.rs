@@ -153,7 +153,7 @@ fn zeek_rows(text: &str) -> Vec<ZeekRow> {
 }
 
 /// synack's connection as Zeek would log it: Zeek's orientation, conn_state, history, packets.
-fn zeek_view(c: &synack::tcp::Connection) -> ZeekRow {
+fn zeek_view(c: &synack::flow::Flow) -> ZeekRow {
     let z = c.zeek_fields();
     let (o, r) = if z.flipped {
         (c.resp, c.orig)
@@ -206,7 +206,7 @@ const ZEEK_EXPECTED: &[Expected] = &[
     ),
 ];
 
-fn compare_zeek(name: &str, want: &[ZeekRow], conns: &[synack::tcp::Connection]) -> Vec<String> {
+fn compare_zeek(name: &str, want: &[ZeekRow], conns: &[synack::flow::Flow]) -> Vec<String> {
     let mut ours: Vec<ZeekRow> = conns.iter().map(zeek_view).collect();
     let mut out = Vec::new();
     let key = |t: &(String, u16, String, u16)| {
@@ -401,7 +401,7 @@ fn syn_and_synack_retransmissions_equal_tsharks() {
 }
 
 /// Every connection of a corpus capture, or `None` (and a note) without the corpus.
-fn corpus_connections(name: &str) -> Option<Vec<synack::tcp::Connection>> {
+fn corpus_connections(name: &str) -> Option<Vec<synack::flow::Flow>> {
     let dir = corpus_dir()?;
     let (_, mut conns) =
         synack::analyze::connections(&dir.join(name), TcpConfig::default()).expect("reads");

@@ -11,7 +11,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use synack::analyze::{connections, CaptureResult};
 use synack::decode::Endpoint;
-use synack::tcp::{Connection, Dir, RstKind, State, TcpConfig};
+use synack::flow::Flow;
+use synack::tcp::{Dir, RstKind, State, TcpConfig};
 
 /// `ss -tan`: (local, peer) → state, for sockets bound to a 4-tuple (listeners left out).
 fn ss(path: &str) -> HashMap<(SocketAddr, SocketAddr), State> {
@@ -47,7 +48,7 @@ fn kernel_state(scenario: &str, ns: &str, me: Endpoint, peer: Endpoint) -> Optio
         .copied()
 }
 
-fn run(scenario: &str) -> (CaptureResult, Vec<Connection>) {
+fn run(scenario: &str) -> (CaptureResult, Vec<Flow>) {
     let cfg = TcpConfig {
         transitions: true,
         ..TcpConfig::default()
@@ -72,17 +73,17 @@ fn is_client(e: Endpoint) -> bool {
 
 /// Each side's final state equals the kernel's; a side synack calls UNKNOWN has no socket.
 #[track_caller]
-fn agrees_with_ss(scenario: &str) -> (CaptureResult, Vec<Connection>) {
+fn agrees_with_ss(scenario: &str) -> (CaptureResult, Vec<Flow>) {
     agrees_with_ss_except(scenario, &[])
 }
 
 /// Same, leaving out connections to the given server ports.
 #[track_caller]
-fn agrees_with_ss_except(scenario: &str, skip_ports: &[u16]) -> (CaptureResult, Vec<Connection>) {
+fn agrees_with_ss_except(scenario: &str, skip_ports: &[u16]) -> (CaptureResult, Vec<Flow>) {
     let (res, conns) = run(scenario);
     assert!(!conns.is_empty(), "{scenario}: no connection");
     // ss describes the last incarnation of each 4-tuple.
-    let mut last: HashMap<(SocketAddr, SocketAddr), &Connection> = HashMap::new();
+    let mut last: HashMap<(SocketAddr, SocketAddr), &Flow> = HashMap::new();
     for c in conns.iter().filter(|c| !skip_ports.contains(&c.resp.port)) {
         last.insert((sock(c.orig), sock(c.resp)), c);
     }
@@ -198,7 +199,7 @@ fn abort_by_each_side() {
 }
 
 /// The states side `d` went through, in order (from `--transitions`).
-fn states_of(c: &Connection, d: Dir) -> Vec<State> {
+fn states_of(c: &Flow, d: Dir) -> Vec<State> {
     c.transitions
         .iter()
         .flat_map(|t| t.iter())
@@ -359,7 +360,7 @@ fn a_capture_without_tcp() {
 }
 
 /// The capture's findings, by code, as `synack lint` would list them.
-fn codes(c: &Connection) -> Vec<&'static str> {
+fn codes(c: &Flow) -> Vec<&'static str> {
     let checker = synack::findings::Checker::new(synack::findings::RuleConfig::default());
     checker.connection(c).0.iter().map(|f| f.code).collect()
 }

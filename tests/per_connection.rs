@@ -11,7 +11,8 @@ mod common;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use synack::decode::SynOptions;
-use synack::tcp::{Connection, Dir, TcpConfig};
+use synack::flow::Flow;
+use synack::tcp::{Dir, TcpConfig};
 
 /// One disagreement: capture, connection (first frame), what.
 type Key = (String, u64, &'static str);
@@ -55,8 +56,8 @@ fn options_json(o: Option<SynOptions>) -> Value {
     }
 }
 
-fn compare(name: &str, want: &[Value], conns: &[Connection], out: &mut BTreeMap<Key, String>) {
-    let ours: BTreeMap<u64, &Connection> = conns.iter().map(|c| (c.first_frame, c)).collect();
+fn compare(name: &str, want: &[Value], conns: &[Flow], out: &mut BTreeMap<Key, String>) {
+    let ours: BTreeMap<u64, &Flow> = conns.iter().map(|c| (c.first_frame, c)).collect();
     let theirs: BTreeMap<u64, &Value> = want
         .iter()
         .map(|s| (s["first_frame"].as_u64().unwrap_or(0), s))

@@ -2,8 +2,8 @@
 //! replayed in capture time, connections handed to the caller.
 
 use super::*;
+use crate::flow::Flow;
 use crate::flow::TimeWaitBook;
-use crate::tcp::Connection;
 use crate::time::Timestamp;
 use std::ops::ControlFlow;
 
@@ -69,9 +69,9 @@ impl<F> Collector<F> {
     }
 }
 
-impl<F: FnMut(Box<Connection>, &[u8]) -> ControlFlow<()>> Collector<F> {
+impl<F: FnMut(Box<Flow>, &[u8]) -> ControlFlow<()>> Collector<F> {
     /// One batch from the only tracker, its connections as they are, in order.
-    pub(super) fn take_one(&mut self, mut part: Ready<Box<Connection>>) {
+    pub(super) fn take_one(&mut self, mut part: Ready<Box<Flow>>) {
         let mut conns = part.conns.into_iter();
         while let Some((_, _, conn)) = conns.next() {
             if self.stop {

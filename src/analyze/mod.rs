@@ -31,8 +31,8 @@ use threads::*;
 use timeline::*;
 
 use crate::capture::{CaptureError, CaptureReader};
-use crate::flow::{TimeWaitBook, TimeWaitScope, Tracker};
-use crate::tcp::{Connection, TcpConfig};
+use crate::flow::{Flow, TimeWaitBook, TimeWaitScope, Tracker};
+use crate::tcp::TcpConfig;
 use std::ops::ControlFlow;
 use std::path::Path;
 
@@ -86,12 +86,12 @@ impl From<TcpConfig> for Options {
 /// the tracker's thread with `jobs` > 1, so that building and serializing what a command keeps of
 /// a connection runs on every core too. Bytes it appends to `bytes` (one buffer per batch, so
 /// serializing allocates per batch, not per connection) reach `on_conn` with its output. Any
-/// `Fn(Box<Connection>, &mut Vec<u8>) -> T + Sync` is one.
+/// `Fn(Box<Flow>, &mut Vec<u8>) -> T + Sync` is one.
 pub trait Prepare: Sync {
     type Output: Send;
     /// `prepare` reads the connection (worth bringing the next ones into the cache first).
     const READS: bool = true;
-    fn prepare(&self, conn: Box<Connection>, bytes: &mut Vec<u8>) -> Self::Output;
+    fn prepare(&self, conn: Box<Flow>, bytes: &mut Vec<u8>) -> Self::Output;
 }
 
 /// Hands each connection over as it is: on one thread the connection is prepared only when it
@@ -99,16 +99,16 @@ pub trait Prepare: Sync {
 struct AsIs;
 
 impl Prepare for AsIs {
-    type Output = Box<Connection>;
+    type Output = Box<Flow>;
     const READS: bool = false;
-    fn prepare(&self, conn: Box<Connection>, _: &mut Vec<u8>) -> Box<Connection> {
+    fn prepare(&self, conn: Box<Flow>, _: &mut Vec<u8>) -> Box<Flow> {
         conn
     }
 }
 
-impl<T: Send, F: Fn(Box<Connection>, &mut Vec<u8>) -> T + Sync> Prepare for F {
+impl<T: Send, F: Fn(Box<Flow>, &mut Vec<u8>) -> T + Sync> Prepare for F {
     type Output = T;
-    fn prepare(&self, conn: Box<Connection>, bytes: &mut Vec<u8>) -> T {
+    fn prepare(&self, conn: Box<Flow>, bytes: &mut Vec<u8>) -> T {
         self(conn, bytes)
     }
 }
@@ -118,7 +118,7 @@ impl<T: Send, F: Fn(Box<Connection>, &mut Vec<u8>) -> T + Sync> Prepare for F {
 pub fn analyze_capture(
     path: &Path,
     opts: impl Into<Options>,
-    on_conn: impl FnMut(Connection) -> ControlFlow<()>,
+    on_conn: impl FnMut(Flow) -> ControlFlow<()>,
 ) -> Result<CaptureResult, CaptureError> {
     let reader = CaptureReader::open(path)?;
     Ok(run(
@@ -134,14 +134,14 @@ pub fn run(
     name: String,
     reader: CaptureReader,
     opts: Options,
-    mut on_conn: impl FnMut(Connection) -> ControlFlow<()>,
+    mut on_conn: impl FnMut(Flow) -> ControlFlow<()>,
 ) -> CaptureResult {
     let source = Source::new(vec![(name, reader)]);
     pipeline(
         source,
         opts,
         &|c, _: &mut Vec<u8>| c,
-        |c: Box<Connection>, _: &[u8]| on_conn(*c),
+        |c: Box<Flow>, _: &[u8]| on_conn(*c),
     )
 }
 
@@ -163,7 +163,7 @@ pub fn analyze_merged<P: Prepare>(
 pub fn connections(
     path: &Path,
     opts: impl Into<Options>,
-) -> Result<(CaptureResult, Vec<Connection>), CaptureError> {
+) -> Result<(CaptureResult, Vec<Flow>), CaptureError> {
     let mut all = Vec::new();
     let res = analyze_capture(path, opts, |c| {
         all.push(c);
@@ -187,7 +187,7 @@ fn pipeline<P: Prepare>(
         // `prepare` made of it is still in the cache.
         let mut scratch = Vec::new();
         let mut col = Collector {
-            on_conn: |c: Box<Connection>, _: &[u8]| {
+            on_conn: |c: Box<Flow>, _: &[u8]| {
                 scratch.clear();
                 let out = prep.prepare(c, &mut scratch);
                 on_conn(out, &scratch)

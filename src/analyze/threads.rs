@@ -2,8 +2,8 @@
 //! collecting; or everything inline with `-j 1`.
 
 use super::*;
+use crate::flow::Flow;
 use crate::flow::Tracker;
-use crate::tcp::Connection;
 use crate::time::Timestamp;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,7 +11,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 
 /// One tracker on the calling thread, in the same batches as the sharded run.
-pub(super) fn run_inline<F: FnMut(Box<Connection>, &[u8]) -> ControlFlow<()>>(
+pub(super) fn run_inline<F: FnMut(Box<Flow>, &[u8]) -> ControlFlow<()>>(
     mut source: Source,
     opts: &Options,
     col: &mut Collector<F>,

@@ -19,10 +19,12 @@
 //! Everything a tracker does depends only on its own connections, the clock, and those orders,
 //! so the work can be split by [`FlowKey::shard`] across trackers with the same results.
 
+mod models;
 mod table;
 mod time_wait;
 mod tombstone;
 
+pub use models::Flow;
 pub use table::Ended;
 use table::{ConnTable, Entry, Hashed};
 pub use time_wait::{TimeWaitBook, TimeWaitEvent, TimeWaitHolder};
@@ -31,7 +33,6 @@ use tombstone::{Key4, Key6, PackedKey, Remains, Tomb, Tombstones};
 use crate::decode::{Endpoint, TcpSegment};
 use crate::tcp::{Connection, Dir, Opening, State, TcpConfig};
 use crate::time::Timestamp;
-use crate::zeek::zeek_flips_first_packet;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
 use std::hash::BuildHasher;
@@ -83,7 +84,7 @@ impl FlowKey {
 /// Which connections' TIME-WAIT the per-host figures count (the report's `--host`, `--port`,
 /// `--state`): asked once per side, when it enters TIME-WAIT; its exit follows the answer.
 #[derive(Clone)]
-pub struct TimeWaitScope(pub std::sync::Arc<dyn Fn(&Connection) -> bool + Send + Sync>);
+pub struct TimeWaitScope(pub std::sync::Arc<dyn Fn(&Flow) -> bool + Send + Sync>);
 
 impl std::fmt::Debug for TimeWaitScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -104,7 +105,7 @@ pub trait ConnSink {
     fn time_wait(&mut self, _event: TimeWaitEvent) {}
 }
 
-impl<F: FnMut(Box<Connection>)> ConnSink for F {
+impl<F: FnMut(Box<Flow>)> ConnSink for F {
     fn ended(&mut self, conn: Ended, cfg: &TcpConfig) {
         self(conn.into_connection(cfg))
     }
@@ -335,7 +336,7 @@ impl Tracker {
                     },
                     None => self.supersede_tomb(key, now, sink),
                 };
-                let mut conn = Box::new(Connection::new_from(seg, self.books.cfg));
+                let mut conn = Box::new(Flow::new_from(seg, self.books.cfg));
                 conn.reused_time_wait = reused_time_wait;
                 conn.clock = now;
                 if self.books.cfg.compact_after.is_some() {
@@ -431,7 +432,7 @@ impl Tracker {
     fn write(
         &mut self,
         key: &Hashed,
-        conn: Box<Connection>,
+        conn: Box<Flow>,
         at: Timestamp,
         now: Timestamp,
         sink: &mut impl ConnSink,
@@ -700,7 +701,7 @@ impl Books {
     /// TIME-WAIT entries and exits after a connection's sides changed from `before`.
     fn account(
         &mut self,
-        conn: &mut Connection,
+        conn: &mut Flow,
         before: [State; 2],
         now: Timestamp,
         sink: &mut impl ConnSink,
@@ -789,7 +790,7 @@ fn left_time_wait(conn: &mut Connection, d: Dir, at: Timestamp, sink: &mut impl 
 /// The previous connection on a 4-tuple gives way to a new SYN: its TIME-WAIT ends now.
 /// Returns whether it was in TIME-WAIT.
 fn supersede(
-    mut old: Box<Connection>,
+    mut old: Box<Flow>,
     now: Timestamp,
     cfg: &TcpConfig,
     sink: &mut impl ConnSink,
@@ -867,12 +868,12 @@ fn evict(
 }
 
 /// A connection leaves the table at `at`: its last inferences settled, it goes to the sink.
-fn hand_over(conn: Box<Connection>, at: Timestamp, cfg: &TcpConfig, sink: &mut impl ConnSink) {
+fn hand_over(conn: Box<Flow>, at: Timestamp, cfg: &TcpConfig, sink: &mut impl ConnSink) {
     sink.ended(Ended::Whole(ended_at(conn, at)), cfg);
 }
 
 /// A connection that leaves the table at `at`, its last inferences settled.
-fn ended_at(mut conn: Box<Connection>, at: Timestamp) -> Box<Connection> {
+fn ended_at(mut conn: Box<Flow>, at: Timestamp) -> Box<Flow> {
     conn.ended_at = Some(at);
     conn.replay = None;
     conn.settle();
@@ -907,27 +908,6 @@ fn starts_new_connection(conn: &Connection, seg: &TcpSegment) -> bool {
         }
         // A SYN-ACK only starts a new connection after the old one finished with another ISN.
         (_, true) => conn.is_finished() && side.isn != Some(seg.seq),
-    }
-}
-
-impl Connection {
-    /// A connection whose first segment is `seg`: the originator sends the first SYN, a
-    /// SYN-ACK's sender is the responder, a mid-stream pickup follows Zeek's port heuristic.
-    pub fn new_from(seg: &TcpSegment, cfg: TcpConfig) -> Connection {
-        let f = seg.flags;
-        let flip = if f.syn() && !f.ack() {
-            false
-        } else if f.syn() {
-            true
-        } else {
-            zeek_flips_first_packet(seg)
-        };
-        let (orig, resp) = if flip {
-            (seg.dst, seg.src)
-        } else {
-            (seg.src, seg.dst)
-        };
-        Connection::new(seg, orig, resp, cfg)
     }
 }
 

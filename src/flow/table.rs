@@ -17,7 +17,7 @@
 //! compacted (checked on every compaction in debug builds, and by `tests/compact.rs` on every
 //! capture of testdata and the corpus).
 
-use super::FlowKey;
+use super::{Flow, FlowKey};
 use crate::decode::SegmentLog;
 use crate::tcp::{Connection, TcpConfig};
 use crate::time::Timestamp;
@@ -28,7 +28,7 @@ use std::hash::BuildHasher;
 pub(super) enum Entry {
     /// Boxed: the table moves small slots when it grows, and a connection that ends goes to the
     /// sink in the box it lived in.
-    Whole(Box<Connection>),
+    Whole(Box<Flow>),
     /// `HEADER` bytes (the clock at its last segment, whether it reused a TIME-WAIT), then the
     /// segment log (its id is its first frame, in the log).
     Compact(ThinBytes),
@@ -144,16 +144,13 @@ impl Entry {
     /// The address of what a lookup will read, and how many bytes of it.
     fn addr(&self) -> (usize, usize) {
         match self {
-            Entry::Whole(c) => (
-                &**c as *const Connection as usize,
-                std::mem::size_of::<Connection>(),
-            ),
+            Entry::Whole(c) => (&**c as *const Flow as usize, std::mem::size_of::<Flow>()),
             Entry::Compact(b) => (b.as_ptr() as usize, b.len()),
         }
     }
 
     /// The whole connection, replayed from its log if compact.
-    fn whole(&mut self, cfg: TcpConfig) -> &mut Box<Connection> {
+    fn whole(&mut self, cfg: TcpConfig) -> &mut Box<Flow> {
         if let Entry::Compact(b) = self {
             *self = Entry::Whole(expand(b, cfg));
         }
@@ -163,7 +160,7 @@ impl Entry {
         }
     }
 
-    fn into_whole(self, cfg: TcpConfig) -> Box<Connection> {
+    fn into_whole(self, cfg: TcpConfig) -> Box<Flow> {
         match self {
             Entry::Whole(c) => c,
             Entry::Compact(b) => expand(&b, cfg),
@@ -175,7 +172,7 @@ impl Entry {
 /// the capture's end may hand over a million attempts at once; they are made whole a chunk at
 /// a time as they are written).
 pub enum Ended {
-    Whole(Box<Connection>),
+    Whole(Box<Flow>),
     Compact {
         bytes: ThinBytes,
         at: Timestamp,
@@ -206,16 +203,13 @@ impl Ended {
     /// Where it lives and how many bytes of it are read first, to fetch it into the cache.
     pub fn addr(&self) -> (usize, usize) {
         match self {
-            Ended::Whole(c) => (
-                &**c as *const Connection as usize,
-                std::mem::size_of::<Connection>(),
-            ),
+            Ended::Whole(c) => (&**c as *const Flow as usize, std::mem::size_of::<Flow>()),
             Ended::Compact { bytes, .. } => (bytes.as_ptr() as usize, bytes.len()),
         }
     }
 
     /// The connection, made whole with `cfg` (the flow table's) if it was compact.
-    pub fn into_connection(self, cfg: &TcpConfig) -> Box<Connection> {
+    pub fn into_connection(self, cfg: &TcpConfig) -> Box<Flow> {
         match self {
             Ended::Whole(c) => c,
             Ended::Compact { bytes, at, retired } => {
@@ -263,10 +257,10 @@ fn compact(conn: &Connection) -> Option<ThinBytes> {
 }
 
 /// The connection a compact form was made from, replayed.
-fn expand(b: &[u8], cfg: TcpConfig) -> Box<Connection> {
-    let mut conn: Option<Box<Connection>> = None;
+fn expand(b: &[u8], cfg: TcpConfig) -> Box<Flow> {
+    let mut conn: Option<Box<Flow>> = None;
     let log = SegmentLog::replay(&b[HEADER..], |seg, now| {
-        let c = conn.get_or_insert_with(|| Box::new(Connection::new_from(seg, cfg)));
+        let c = conn.get_or_insert_with(|| Box::new(Flow::new_from(seg, cfg)));
         c.clock = now;
         c.on_segment(seg);
     });
@@ -323,7 +317,7 @@ impl ConnTable {
     }
 
     /// The connection of `k`, made whole if it was compact.
-    pub fn get_mut(&mut self, k: &Hashed) -> Option<&mut Box<Connection>> {
+    pub fn get_mut(&mut self, k: &Hashed) -> Option<&mut Box<Flow>> {
         let e = self.slots.find_mut(k.hash, is(k))?;
         if matches!(e, Entry::Compact(_)) {
             self.compact -= 1;
@@ -333,14 +327,14 @@ impl ConnTable {
 
     /// The whole connection `id` of a key with hash `hash`; None when it is compact (a timer
     /// never has business with a compact connection) or gone.
-    pub fn whole_by_id(&mut self, hash: u64, id: u64) -> Option<&mut Box<Connection>> {
+    pub fn whole_by_id(&mut self, hash: u64, id: u64) -> Option<&mut Box<Flow>> {
         match self.slots.find_mut(hash, |e| e.id() == id)? {
             Entry::Whole(c) => Some(c),
             Entry::Compact(_) => None,
         }
     }
 
-    pub fn remove(&mut self, k: &Hashed) -> Option<Box<Connection>> {
+    pub fn remove(&mut self, k: &Hashed) -> Option<Box<Flow>> {
         let cfg = self.cfg;
         self.take(k).map(|e| e.into_whole(cfg))
     }
@@ -370,7 +364,7 @@ impl ConnTable {
     }
 
     /// Adds a connection whose key is not in the table.
-    pub fn insert_new(&mut self, k: &Hashed, conn: Box<Connection>) {
+    pub fn insert_new(&mut self, k: &Hashed, conn: Box<Flow>) {
         debug_assert!(self.slots.find(k.hash, is(k)).is_none());
         self.slots
             .insert_unique(k.hash, Entry::Whole(conn), |e| Hashed::new(e.key()).hash);

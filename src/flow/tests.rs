@@ -19,7 +19,7 @@ fn ep(s: &str) -> Endpoint {
 
 #[derive(Default)]
 struct Sink {
-    ended: Vec<Connection>,
+    ended: Vec<Flow>,
     events: Vec<TimeWaitEvent>,
 }
 

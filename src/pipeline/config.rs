@@ -159,16 +159,20 @@ impl ConnFilter {
             return None;
         }
         let f = self.clone();
-        Some(TimeWaitScope(std::sync::Arc::new(move |c: &Connection| {
-            let settled = |me: Dir| match c.side(me).state {
-                State::LastAck if c.side(me.other()).state == State::TimeWait => State::Closed,
-                State::Closing if c.side(me.other()).state == State::TimeWait => State::TimeWait,
-                s => s,
-            };
-            let states = [settled(Dir::Orig), settled(Dir::Resp)];
-            let conn_state = (!f.conn_states.is_empty()).then(|| c.zeek_fields().conn_state);
-            f.matches_parts([c.orig, c.resp], states, conn_state)
-        })))
+        Some(TimeWaitScope(std::sync::Arc::new(
+            move |c: &crate::flow::Flow| {
+                let settled = |me: Dir| match c.side(me).state {
+                    State::LastAck if c.side(me.other()).state == State::TimeWait => State::Closed,
+                    State::Closing if c.side(me.other()).state == State::TimeWait => {
+                        State::TimeWait
+                    }
+                    s => s,
+                };
+                let states = [settled(Dir::Orig), settled(Dir::Resp)];
+                let conn_state = (!f.conn_states.is_empty()).then(|| c.zeek_fields().conn_state);
+                f.matches_parts([c.orig, c.resp], states, conn_state)
+            },
+        )))
     }
 
     /// Whether a host is in scope (TIME-WAIT holders).

@@ -6,9 +6,10 @@ use super::config::{ConnFilter, LintConfig, ReportConfig, RunConfig};
 use crate::analyze::{analyze_merged, CaptureResult, Options};
 use crate::capture::CaptureReader;
 use crate::findings::{Attempts, Checker, Counts, Finding, SynAttempt, Verdict};
+use crate::flow::Flow;
 use crate::report::summary::Tally;
 use crate::report::{ConnReport, Emitter, InputError, Render, Summary};
-use crate::tcp::{Connection, TcpConfig};
+use crate::tcp::TcpConfig;
 use crate::time::Timestamp;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
@@ -73,14 +74,14 @@ struct Keep {
 }
 
 impl Keep {
-    fn prepare(&self, checker: &Checker, conn: &Connection, bytes: &mut Vec<u8>) -> Prepared {
+    fn prepare(&self, checker: &Checker, conn: &Flow, bytes: &mut Vec<u8>) -> Prepared {
         Prepared {
             midstream: conn.is_midstream(),
             ..self.prepare_inner(checker, conn, bytes)
         }
     }
 
-    fn prepare_inner(&self, checker: &Checker, conn: &Connection, bytes: &mut Vec<u8>) -> Prepared {
+    fn prepare_inner(&self, checker: &Checker, conn: &Flow, bytes: &mut Vec<u8>) -> Prepared {
         let Some(filter) = &self.records else {
             if self.scope.as_ref().is_some_and(|s| !s.matches_conn(conn)) {
                 return Prepared::default();
@@ -206,7 +207,7 @@ fn read_captures(
             keep.render = None;
         }
         let rules: &Checker = checker;
-        let prepare = |c: Box<Connection>, bytes: &mut Vec<u8>| keep.prepare(rules, &c, bytes);
+        let prepare = |c: Box<Flow>, bytes: &mut Vec<u8>| keep.prepare(rules, &c, bytes);
         let mut attempts = Attempts::default();
         let mut midstream = 0u64;
         let mut write_error: Option<io::Error> = None;

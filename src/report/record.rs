@@ -2,7 +2,7 @@
 //! the connection ends and shared by every output format.
 
 use crate::decode::Endpoint;
-use crate::tcp::{Connection, Dir, Opening, State, Transition};
+use crate::tcp::{Dir, Opening, State, Transition};
 use crate::time::Timestamp;
 use crate::zeek::ConnState;
 use crate::zeek::ZeekFields;
@@ -182,7 +182,7 @@ pub struct ConnReport {
 }
 
 impl ConnReport {
-    pub fn new(c: &Connection, capture: &Arc<str>) -> Self {
+    pub fn new(c: &crate::flow::Flow, capture: &Arc<str>) -> Self {
         let z = c.zeek_fields();
         let [o, r] = [c.side(Dir::Orig), c.side(Dir::Resp)];
         let handshake = (o.isn.is_some() || r.isn.is_some()).then(|| {

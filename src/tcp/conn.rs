@@ -13,7 +13,6 @@ use super::state::{next, Event, State};
 use super::SeqNum;
 use crate::decode::{Endpoint, TcpSegment};
 use crate::time::Timestamp;
-use crate::zeek::{ZeekConn, ZeekFields};
 use std::fmt;
 use std::time::Duration;
 
@@ -256,10 +255,6 @@ pub struct Connection {
     pub odd_flag_segments: u32,
     /// Every state change, when asked for.
     pub transitions: Option<Box<Vec<Transition>>>,
-    /// Zeek's view of the same segments (conn_state, history, sizes).
-    /// Zeek's model of the same segments, when the run reports it (`TcpConfig::zeek`): boxed,
-    /// so that a run without it (`lint`, which no rule of needs it) carries 8 bytes, not 350.
-    pub zeek: Option<Box<ZeekConn>>,
     /// A new SYN reused this 4-tuple while the previous connection on it was in TIME-WAIT.
     pub reused_time_wait: bool,
     /// When the connection left the table: 2×MSL after it finished, when a new SYN reused its
@@ -329,9 +324,6 @@ impl Connection {
             prev: None,
             odd_flag_segments: 0,
             transitions: cfg.transitions.then(Default::default),
-            zeek: cfg
-                .zeek
-                .then(|| Box::new(ZeekConn::new(seg, usize::from(seg.src != orig)))),
             reused_time_wait: false,
             ended_at: None,
             retired: false,
@@ -369,21 +361,6 @@ impl Connection {
     }
 
     /// The handshake completed at some point (or the connection was picked up established).
-    /// Zeek's conn.log fields for this connection; a run without Zeek's model
-    /// (`TcpConfig::zeek` off) gets `OTH` and an empty history.
-    pub fn zeek_fields(&self) -> ZeekFields {
-        match &self.zeek {
-            Some(z) => z.fields(),
-            None => ZeekFields::unknown(),
-        }
-    }
-
-    /// Zeek's size of host `h`'s sequence space (0 is synack's originator), 0 without Zeek's
-    /// model.
-    pub fn zeek_size_of(&self, h: usize) -> u64 {
-        self.zeek.as_ref().map_or(0, |z| z.size_of(h))
-    }
-
     pub fn was_established(&self) -> bool {
         self.established
     }
@@ -487,9 +464,6 @@ impl Connection {
             return self.on_icmp(seg);
         }
         let d = self.dir_of(seg);
-        if let Some(z) = &mut self.zeek {
-            z.on_segment(seg, d.idx());
-        }
         self.last_ts = self.last_ts.max(seg.ts);
         self.last_frame = self.last_frame.max(seg.frame);
         if seg.duplicate {

@@ -2,7 +2,7 @@ use super::*;
 use crate::decode::{Endpoint, TcpSegment};
 use crate::tcp::TcpConfig;
 
-fn conn(id: u64, client_port: u16) -> (Box<Connection>, FlowKey) {
+fn conn(id: u64, client_port: u16) -> (Box<Flow>, FlowKey) {
     let src = Endpoint {
         addr: "10.0.0.1".parse().unwrap(),
         port: client_port,
@@ -15,7 +15,7 @@ fn conn(id: u64, client_port: u16) -> (Box<Connection>, FlowKey) {
         frame: id,
         ..TcpSegment::test(src, dst, 0x02, 0)
     };
-    let c = Box::new(Connection::new(&seg, src, dst, TcpConfig::default()));
+    let c = Box::new(Flow::new(&seg, src, dst, TcpConfig::default()));
     // Looked up by either direction.
     (c, FlowKey::new(dst, src))
 }
