@@ -122,7 +122,7 @@ pub struct RunArgs {
     /// 1.5 KB (1.1 KB for lint), a half-open attempt gone quiet about 150 bytes: the default
     /// keeps the table within 1.5 GB at worst, and a flood of a million spoofed SYNs within
     /// 250 MB; lower it on a small machine. It is checked every 8192 frames, acting up to
-    /// 100 000 frames later. Written connections' 48-byte tombstones do not count
+    /// 100 000 frames later. Written connections' 40-byte tombstones do not count
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_connections: usize,

@@ -10,7 +10,7 @@
 //! capture's clock (its latest timestamp) with every segment. A connection that has finished
 //! goes to the sink shortly after its last segment (`CLOSE_DELAY` after a close with FINs,
 //! `RESET_DELAY` after a RST or an ICMP error, for the copies and retries that still belong
-//! to it); a 48-byte tombstone (`tombstone.rs`) stays for the rest of its 2×MSL, so later
+//! to it); a 40-byte tombstone (`tombstone.rs`) stays for the rest of its 2×MSL, so later
 //! segments are known as late and a TIME-WAIT runs its course: memory follows the connections
 //! open at once. Each connection has one timer, at its next deadline. Attempts that have gone
 //! quiet are kept compact (`table.rs`). When the trackers together hold more than
@@ -773,7 +773,7 @@ fn end_tomb<K: PackedKey>(
         };
         let host = t.host(side);
         if t.end_time_wait(side) {
-            sink.time_wait(TimeWaitEvent::exit(at, host, t.id));
+            sink.time_wait(TimeWaitEvent::exit(at, host, t.id()));
         }
     }
     running
