@@ -18,6 +18,7 @@ mod batch;
 mod clock;
 mod collect;
 pub(crate) mod dup;
+mod follow;
 mod limit;
 mod result;
 mod threads;
@@ -25,6 +26,7 @@ mod timeline;
 
 use batch::*;
 use collect::*;
+pub use follow::{follow, Followed, Marks, Step, Target};
 use limit::{Board, Seat};
 pub use result::{CaptureResult, CaptureSummary};
 use threads::*;

@@ -2,9 +2,9 @@
 //! types, no strings left to interpret later. Rule settings come from the defaults, then
 //! `synack.toml` (the current directory's, or `--config`), then the command line.
 
-use super::{LintArgs, ReportArgs, RuleArgs, RunArgs};
+use super::{LintArgs, ReportArgs, RuleArgs, RunArgs, ShowArgs};
 use crate::findings::{RuleConfig, Severity};
-use crate::pipeline::{ConnFilter, HostMatch, LintConfig, ReportConfig, RunConfig};
+use crate::pipeline::{ConnFilter, HostMatch, LintConfig, ReportConfig, RunConfig, ShowConfig};
 use crate::tcp::{State, TcpConfig};
 use crate::zeek::ConnState;
 use anyhow::{anyhow, bail};
@@ -143,6 +143,28 @@ impl TryFrom<ReportArgs> for ReportConfig {
                 time_wait: rules.thresholds.time_wait,
                 idle_timeout: rules.thresholds.idle_timeout,
                 transitions: a.transitions,
+                zeek: true,
+                ..TcpConfig::default()
+            },
+            rules,
+            color: super::color_wanted(),
+        })
+    }
+}
+
+impl TryFrom<ShowArgs> for ShowConfig {
+    type Error = anyhow::Error;
+
+    fn try_from(a: ShowArgs) -> anyhow::Result<Self> {
+        let rules = rule_config(&a.rules)?;
+        Ok(ShowConfig {
+            capture: a.capture,
+            target: crate::pipeline::parse_target(&a.conn)?,
+            format: a.format,
+            tcp: TcpConfig {
+                time_wait: rules.thresholds.time_wait,
+                idle_timeout: rules.thresholds.idle_timeout,
+                transitions: false,
                 zeek: true,
                 ..TcpConfig::default()
             },

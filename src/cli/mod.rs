@@ -8,6 +8,7 @@ mod config;
 
 pub use crate::pipeline::{
     ConnFilter, ExitStatus, LintConfig, LintFormat, ReportConfig, ReportFormat, RunConfig,
+    ShowConfig, ShowFormat,
 };
 pub use config::parse_duration;
 
@@ -35,6 +36,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Findings with a CI verdict: exit 1 when a finding at or above --fail-on exceeds its allowed count
     Lint(LintArgs),
+    /// One connection as a ladder diagram: each segment an arrow, each side's state beside it
+    Show(ShowArgs),
     /// What a rule means, why it matters, what to do
     Explain {
         /// A rule code (HS001) or name (syn-retransmitted)
@@ -103,6 +106,26 @@ pub struct RuleArgs {
     /// HO002 fires after this long in CLOSE-WAIT [default: 5s]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub close_wait_min: Option<Duration>,
+}
+
+/// `synack show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A pcap or pcapng capture, gzip-compressed or not, or - for standard input
+    #[arg(value_name = "CAPTURE")]
+    pub capture: PathBuf,
+
+    /// The connection: its id from a report (the frame number of its first segment), or its
+    /// 4-tuple ADDR:PORT-ADDR:PORT in either order ([ADDR]:PORT for IPv6)
+    #[arg(long, value_name = "ID|A:P-B:P")]
+    pub conn: String,
+
+    /// text: the ladder in the terminal; svg: a standalone SVG; json: its rows
+    #[arg(short, long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 /// How captures are read: shared by `report` and `lint`.
@@ -253,6 +276,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Report(args) => crate::pipeline::run_report(&ReportConfig::try_from(args)?),
         Command::Lint(args) => crate::pipeline::run_lint(&LintConfig::try_from(args)?),
+        Command::Show(args) => crate::pipeline::run_show(&ShowConfig::try_from(args)?),
         Command::Explain { code } => commands::explain(&code),
         Command::Rules { format } => commands::rules(format),
     }

@@ -286,6 +286,11 @@ impl Tracker {
         self.peak_live
     }
 
+    /// The live connection of `key`, if any (made whole if it was compact).
+    pub fn peek(&mut self, key: &FlowKey) -> Option<&Flow> {
+        self.table.get_mut(&Hashed::new(*key)).map(|b| &**b)
+    }
+
     /// Feeds one segment at capture clock `now` (the latest timestamp so far, at least
     /// `seg.ts`); what ends goes to `sink`.
     pub fn segment(&mut self, seg: &TcpSegment, now: Timestamp, sink: &mut impl ConnSink) {

@@ -7,11 +7,13 @@
 
 mod config;
 mod drive;
+mod show;
 
 pub use config::{
     ConnFilter, HostMatch, LintConfig, LintFormat, ReportConfig, ReportFormat, RunConfig,
 };
 pub use drive::{run_lint, run_report, ExitStatus};
+pub use show::{parse_target, run_show, ShowConfig, ShowFormat};
 
 use crate::analyze::{self, CaptureResult, Options};
 use crate::capture::CaptureReader;

@@ -8,6 +8,7 @@ mod json;
 mod jsonl;
 mod lint;
 pub mod record;
+pub mod show;
 pub(crate) mod spill;
 pub mod summary;
 mod table;
