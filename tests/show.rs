@@ -146,3 +146,26 @@ fn svg_parses() {
         );
     }
 }
+
+/// Two connections on one 4-tuple (the second SYN into the first's TIME-WAIT): each, by id, is
+/// the report's; by 4-tuple the first is drawn and the other named.
+#[test]
+fn port_reuse() {
+    agrees_with_report("port-reuse-time-wait.pcap");
+    let c = cap("port-reuse-time-wait.pcap");
+    let doc = report(&c);
+    let conns = doc["connections"].as_array().unwrap();
+    let (first, second) = (&conns[0], &conns[1]);
+    let tuple = format!(
+        "{}:{}-{}:{}",
+        first["orig"]["addr"].as_str().unwrap(),
+        first["orig"]["port"],
+        first["resp"]["addr"].as_str().unwrap(),
+        first["resp"]["port"]
+    );
+    let rows: Value =
+        serde_json::from_str(&show(&[&c, "--conn", &tuple, "--format", "json"])).unwrap();
+    assert_eq!(rows["id"], first["id"]);
+    assert_eq!(rows["other_connections"][0], second["id"]);
+    assert!(show(&[&c, "--conn", &tuple]).contains("port reuse"));
+}

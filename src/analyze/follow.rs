@@ -120,7 +120,13 @@ pub fn follow(
         compact_after: None,
         ..opts.tcp
     };
-    let mut tracker = Tracker::new(tcp);
+    // Picked by id, the connections before it are tracked only for what they may do to its
+    // 4-tuple: without Zeek's model, which the target gets from its first frame on.
+    let by_id = matches!(target, Target::Id(_));
+    let mut tracker = Tracker::new(TcpConfig {
+        zeek: tcp.zeek && !by_id,
+        ..tcp
+    });
     let mut source = Source::new(vec![(name, reader)]);
     let mut key = match target {
         Target::Tuple(a, b) => Some(FlowKey::new(a, b)),
@@ -144,6 +150,7 @@ pub fn follow(
             let k = FlowKey::new(seg.src, seg.dst);
             if key.is_none() && sink.id == Some(seg.frame) {
                 key = Some(k);
+                tracker.set_zeek(tcp.zeek);
             }
             if key.is_none_or(|key| key == k) {
                 let before = tracker.peek(&k).map(|f| (f.id, Counters::of(f)));

@@ -250,6 +250,13 @@ impl Tracker {
         self
     }
 
+    /// Whether connections started from now on get Zeek's model too (`synack show` follows
+    /// one connection and needs no model of the others).
+    pub fn set_zeek(&mut self, zeek: bool) {
+        self.books.cfg.zeek = zeek;
+        self.table.set_zeek(zeek);
+    }
+
     /// Connections started so far.
     pub fn started(&self) -> u64 {
         self.started

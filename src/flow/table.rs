@@ -311,6 +311,10 @@ impl ConnTable {
         self.slots.len()
     }
 
+    pub fn set_zeek(&mut self, zeek: bool) {
+        self.cfg.zeek = zeek;
+    }
+
     /// Connections held in the compact form now.
     pub fn compact_len(&self) -> usize {
         self.compact
