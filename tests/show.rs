@@ -169,3 +169,52 @@ fn port_reuse() {
     assert_eq!(rows["other_connections"][0], second["id"]);
     assert!(show(&[&c, "--conn", &tuple]).contains("port reuse"));
 }
+
+/// Colour on a terminal (a pseudo-terminal from util-linux's `script`), never with NO_COLOR.
+/// Needs `script`: skipped, saying so, without it.
+#[test]
+fn colour_on_a_terminal_only() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: util-linux `script` not found (no pseudo-terminal to test colour)");
+        return;
+    }
+    let bin = assert_cmd::cargo::cargo_bin("synack");
+    let cmd = format!(
+        "{} show {} --conn 1",
+        bin.display(),
+        cap("final-ack-dropped.pcap")
+    );
+    let run = |no_color: bool| {
+        let mut c = std::process::Command::new("script");
+        c.args(["-qec", &cmd, "/dev/null"]);
+        if no_color {
+            c.env("NO_COLOR", "1");
+        } else {
+            c.env_remove("NO_COLOR");
+        }
+        String::from_utf8(c.output().unwrap().stdout).unwrap()
+    };
+    let coloured = run(false);
+    assert!(coloured.contains("\x1b[36m"), "{coloured}");
+    assert!(!run(true).contains('\x1b'));
+    // Without the colour codes, the same ladder as in a pipe.
+    let plain: String = coloured.replace("\r\n", "\n");
+    let mut stripped = String::new();
+    let mut chars = plain.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            stripped.push(c);
+        }
+    }
+    assert_eq!(stripped, show(&[&cap("final-ack-dropped.pcap"), "--conn", "1"]));
+}
