@@ -12,6 +12,7 @@ pub mod findings;
 pub mod flow;
 pub mod pipeline;
 pub mod report;
+pub mod series;
 pub mod tcp;
 pub mod time;
 pub mod zeek;

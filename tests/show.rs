@@ -216,5 +216,38 @@ fn colour_on_a_terminal_only() {
             stripped.push(c);
         }
     }
-    assert_eq!(stripped, show(&[&cap("final-ack-dropped.pcap"), "--conn", "1"]));
+    assert_eq!(
+        stripped,
+        show(&[&cap("final-ack-dropped.pcap"), "--conn", "1"])
+    );
+}
+
+/// The table report's sparklines: on the kernel's 1001 connections closed by the server, the
+/// server's TIME-WAIT climbs to its peak at the end, on one time axis with the connections
+/// open, in 80 columns.
+#[test]
+fn table_report_over_time() {
+    let out = synack()
+        .args(["report", &cap("time-wait-excess.pcap.gz")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let section: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Over time:"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(section.len(), 3, "{text}");
+    assert!(section[1].starts_with("open connections"));
+    let tw = section[2];
+    assert!(
+        tw.starts_with("TIME-WAIT 10.99.0.2") && tw.ends_with("peak 1001"),
+        "{tw}"
+    );
+    let bars: Vec<char> = tw.chars().skip(27).take(40).collect();
+    assert_eq!(bars.last(), Some(&'█'), "{tw}");
+    assert!(bars.first() == Some(&' '), "none held at the start: {tw}");
+    for l in &section {
+        assert!(l.chars().count() <= 80, "{l:?}");
+    }
 }

@@ -195,6 +195,7 @@ pub fn follow(
         capture,
         parts: Vec::new(),
         time_wait: Vec::new(),
+        time_wait_series: Vec::new(),
         end: clock,
         connections: tracker.started(),
         retired: 0,

@@ -214,10 +214,12 @@ fn pipeline<P: Prepare>(
     } else {
         (CaptureSummary::merged(&parts), parts)
     };
+    let (time_wait, time_wait_series) = book.into_parts();
     CaptureResult {
         capture,
         parts,
-        time_wait: book.holders(),
+        time_wait,
+        time_wait_series,
         end,
         connections: totals.started,
         retired: totals.retired,

@@ -93,6 +93,9 @@ pub struct CaptureResult {
     pub parts: Vec<CaptureSummary>,
     /// Every host that held TIME-WAIT: peak at once (with when) and still held at the end.
     pub time_wait: Vec<(IpAddr, TimeWaitHolder)>,
+    /// How many the busiest hosts held over capture time (the first 64 hosts to hold any), in
+    /// the order of `time_wait`.
+    pub time_wait_series: Vec<(IpAddr, crate::series::Series)>,
     /// The capture's end: its latest timestamp.
     pub end: Option<Timestamp>,
     /// Connections started.

@@ -2,6 +2,7 @@
 //! book replays them in time order (exits before entries at the same instant, as the timers run
 //! before the segment) and keeps, per host, how many it holds, its peak and when.
 
+use crate::series::{Kind, Series};
 use crate::time::Timestamp;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -52,7 +53,16 @@ pub struct TimeWaitHolder {
 #[derive(Debug, Default)]
 pub struct TimeWaitBook {
     hosts: HashMap<IpAddr, TimeWaitHolder, foldhash::fast::FixedState>,
+    /// How many each host held over time, for the first [`SERIES_HOSTS`] hosts to hold any
+    /// (a capture of a whole fleet has thousands; the charts show the busiest few).
+    series: HashMap<IpAddr, Series, foldhash::fast::FixedState>,
 }
+
+/// How many connections each host held in TIME-WAIT over time.
+pub type HostSeries = Vec<(IpAddr, Series)>;
+
+/// Hosts whose TIME-WAIT is followed over time.
+pub const SERIES_HOSTS: usize = 64;
 
 impl TimeWaitBook {
     /// Replays a batch of events. Every event of a later batch must be no earlier than every
@@ -71,14 +81,36 @@ impl TimeWaitBook {
             } else {
                 h.current = h.current.saturating_sub(1);
             }
+            let held = h.current as f64;
+            let room = self.series.len() < SERIES_HOSTS;
+            match self.series.get_mut(&e.host) {
+                Some(s) => s.level(e.ts, held),
+                None if room => {
+                    let mut s = Series::new(Kind::Peak);
+                    s.level(e.ts, held);
+                    self.series.insert(e.host, s);
+                }
+                None => {}
+            }
         }
     }
 
     /// Every host that held TIME-WAIT, the busiest first.
     pub fn holders(self) -> Vec<(IpAddr, TimeWaitHolder)> {
+        self.into_parts().0
+    }
+
+    /// The holders, the busiest first, and the series of those followed over time, in the same
+    /// order.
+    pub fn into_parts(self) -> (Vec<(IpAddr, TimeWaitHolder)>, HostSeries) {
         let mut v: Vec<(IpAddr, TimeWaitHolder)> = self.hosts.into_iter().collect();
         v.sort_by(|a, b| b.1.peak.cmp(&a.1.peak).then(a.0.cmp(&b.0)));
-        v
+        let mut series = self.series;
+        let s = v
+            .iter()
+            .filter_map(|(h, _)| series.remove(h).map(|s| (*h, s)))
+            .collect();
+        (v, s)
     }
 }
 

@@ -320,8 +320,11 @@ impl Handler for ReportHandler<'_> {
         findings: Vec<Finding>,
         _: bool,
     ) -> io::Result<()> {
-        self.summary
-            .add_time_wait(&result.capture.path, &result.time_wait);
+        self.summary.add_time_wait(
+            &result.capture.path,
+            &result.time_wait,
+            &result.time_wait_series,
+        );
         for f in &findings {
             self.out.finding(f)?;
         }

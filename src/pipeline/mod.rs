@@ -61,7 +61,11 @@ pub fn report(
     for f in checker.capture_done(&result, attempts) {
         out.finding(&f)?;
     }
-    summary.add_time_wait(&result.capture.path, &result.time_wait);
+    summary.add_time_wait(
+        &result.capture.path,
+        &result.time_wait,
+        &result.time_wait_series,
+    );
     out.capture(&result, None)?;
     out.finish(&summary)?;
     Ok(result)

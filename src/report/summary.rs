@@ -75,6 +75,8 @@ pub struct Tally {
     half_open: bool,
     syn_unanswered: bool,
     rejected_icmp: bool,
+    first_ts: crate::time::Timestamp,
+    last_ts: crate::time::Timestamp,
 }
 
 impl Tally {
@@ -89,6 +91,8 @@ impl Tally {
             half_open: c.half_open(),
             syn_unanswered: c.syn_unanswered(),
             rejected_icmp: c.rejected_icmp,
+            first_ts: c.first_ts,
+            last_ts: c.last_ts,
         }
     }
 }
@@ -113,6 +117,11 @@ pub struct Summary {
     pub time_wait: Vec<TimeWaitRow>,
     /// The captures the TIME-WAIT rows point into.
     pub captures: Vec<String>,
+    /// Connections open over capture time, from first to last segment (time-weighted).
+    pub open: crate::series::Series,
+    /// How many the busiest hosts held in TIME-WAIT over time, per capture (index into
+    /// `captures`).
+    pub time_wait_series: Vec<(usize, IpAddr, crate::series::Series)>,
 }
 
 fn state_idx(s: State) -> usize {
@@ -130,6 +139,7 @@ impl Summary {
     /// What the summary counts of one connection.
     pub fn add_tally(&mut self, t: &Tally) {
         self.connections += 1;
+        self.open.span(t.first_ts, t.last_ts, 1.0);
         self.conn_state[t.conn_state as usize] += 1;
         let (o, r) = (state_idx(t.orig_state), state_idx(t.resp_state));
         self.final_state[0][o] += 1;
@@ -143,9 +153,16 @@ impl Summary {
         self.rejected_icmp += u64::from(t.rejected_icmp);
     }
 
-    pub fn add_time_wait(&mut self, capture: &str, holders: &[(IpAddr, TimeWaitHolder)]) {
+    pub fn add_time_wait(
+        &mut self,
+        capture: &str,
+        holders: &[(IpAddr, TimeWaitHolder)],
+        series: &[(IpAddr, crate::series::Series)],
+    ) {
         let idx = self.captures.len();
         self.captures.push(capture.to_string());
+        self.time_wait_series
+            .extend(series.iter().map(|(h, s)| (idx, *h, s.clone())));
         self.time_wait
             .extend(holders.iter().map(|(host, h)| TimeWaitRow {
                 capture: idx,

@@ -7,6 +7,7 @@ use super::{ConnReport, Emitter, InputError, Summary};
 use crate::analyze::CaptureResult;
 use crate::findings::Verdict;
 use crate::findings::{Finding, Severity};
+use crate::series::{sparkline, Kind, Series};
 use crate::tcp::State;
 use crate::time::format_duration;
 use crate::zeek::ConnState;
@@ -296,6 +297,92 @@ impl<W: Write> TableEmitter<W> {
         Some(t)
     }
 
+    /// Sparklines over the captures' time: connections open, and TIME-WAIT held by the
+    /// busiest hosts (five at most), on one time axis, 80 columns wide.
+    fn over_time(&self, s: &Summary) -> Vec<String> {
+        const BINS: usize = 40;
+        let mut rows: Vec<(String, &Series, String)> = Vec::new();
+        let open_peak = s
+            .open
+            .resampled(usize::MAX)
+            .iter()
+            .copied()
+            .fold(0.0, f64::max);
+        if open_peak > 0.0 {
+            rows.push((
+                "open connections".to_string(),
+                &s.open,
+                format!("mean peak {open_peak:.0}"),
+            ));
+        }
+        let mut tw: Vec<&(usize, std::net::IpAddr, Series)> = s.time_wait_series.iter().collect();
+        let peak_of = |c: usize, h: std::net::IpAddr| {
+            s.time_wait
+                .iter()
+                .find(|r| r.capture == c && r.host == h)
+                .map(|r| r.holder)
+        };
+        tw.sort_by_key(|(c, h, _)| {
+            (
+                std::cmp::Reverse(peak_of(*c, *h).map_or(0, |x| x.peak)),
+                *c,
+                *h,
+            )
+        });
+        for (c, h, series) in tw.into_iter().take(5) {
+            let peak = peak_of(*c, *h).map_or(0, |x| x.peak);
+            if peak == 0 {
+                continue;
+            }
+            rows.push((format!("TIME-WAIT {h}"), series, format!("peak {peak}")));
+        }
+        // One axis for all: from the earliest interval to the end of the latest.
+        let bounds = rows.iter().filter_map(|(_, se, _)| {
+            let p = se.points();
+            let end = p.last()?.0.saturating_add(se.width());
+            Some((p.first()?.0, end))
+        });
+        let Some((start, end)) = bounds.reduce(|a, b| (a.0.min(b.0), a.1.max(b.1))) else {
+            return Vec::new();
+        };
+        let span = end.since(start).as_secs_f64();
+        if span <= 0.0 || rows.is_empty() {
+            return Vec::new();
+        }
+        let mut out = vec![format!(
+            "Over time: {} from {start}, {} a column",
+            format_duration(end.since(start)),
+            format_duration(end.since(start) / BINS as u32)
+        )];
+        for (label, se, note) in rows {
+            let mut bins = vec![(0.0f64, 0u32); BINS];
+            for (t, v) in se.points() {
+                let i = ((t.since(start).as_secs_f64() / span) * BINS as f64) as usize;
+                let b = &mut bins[i.min(BINS - 1)];
+                match se.kind() {
+                    Kind::Peak => b.0 = b.0.max(v),
+                    _ => b.0 += v,
+                }
+                b.1 += 1;
+            }
+            let mut values: Vec<f64> = Vec::with_capacity(BINS);
+            let mut carry = 0.0;
+            for (v, n) in bins {
+                let v = match (se.kind(), n) {
+                    (Kind::Peak, 0) => carry,
+                    (Kind::Mean, n) if n > 0 => v / f64::from(n),
+                    _ => v,
+                };
+                carry = v;
+                values.push(v);
+            }
+            let label: String = label.chars().take(26).collect();
+            out.push(format!("{label:<26} {} {note}", sparkline(&values)));
+        }
+        out.push(String::new());
+        out
+    }
+
     fn findings_table(&self) -> Option<Table> {
         if self.findings.is_empty() {
             return None;
@@ -510,6 +597,9 @@ impl<W: Write> Emitter for TableEmitter<W> {
         }
         if let Some(tw) = self.time_wait_table(s) {
             writeln!(self.out, "{tw}")?;
+        }
+        for line in self.over_time(s) {
+            writeln!(self.out, "{line}")?;
         }
         if let Some(f) = self.findings_table() {
             writeln!(
