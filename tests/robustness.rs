@@ -164,6 +164,7 @@ fn report_all(bytes: &[u8], format: &str) -> Option<CaptureResult> {
                     all: true,
                     limit: 20,
                     color: false,
+                    width: None,
                 },
             )),
         };

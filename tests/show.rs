@@ -238,7 +238,7 @@ fn table_report_over_time() {
         .take_while(|l| !l.is_empty())
         .collect();
     assert_eq!(section.len(), 3, "{text}");
-    assert!(section[1].starts_with("open connections"));
+    assert!(section[1].starts_with("open connections (mean)"));
     let tw = section[2];
     assert!(
         tw.starts_with("TIME-WAIT 10.99.0.2") && tw.ends_with("peak 1001"),
@@ -250,4 +250,46 @@ fn table_report_over_time() {
     for l in &section {
         assert!(l.chars().count() <= 80, "{l:?}");
     }
+}
+
+/// In 80 columns (`COLUMNS=80`, as a narrow terminal has it) the table report takes its compact
+/// layout: no line wider, and every endpoint and state name whole, on every kernel recording.
+#[test]
+fn table_report_fits_80_columns() {
+    let dir = common::testdata("kernel");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        let p = e.path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        if !(name.ends_with(".pcap") || name.ends_with(".pcapng") || name.ends_with(".gz")) {
+            continue;
+        }
+        let c = format!("testdata/kernel/{name}");
+        let out = synack()
+            .env("COLUMNS", "80")
+            .args(["report", "--all", &c])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{name}: {line:?}");
+        }
+        let doc = report(&c);
+        for conn in doc["connections"].as_array().unwrap() {
+            for side in ["orig", "resp"] {
+                let ep = &conn[side];
+                let addr = ep["addr"].as_str().unwrap();
+                let shown = if addr.contains(':') {
+                    format!("[{addr}]:{}", ep["port"])
+                } else {
+                    format!("{addr}:{}", ep["port"])
+                };
+                assert!(text.contains(&shown), "{name}: {shown} not whole");
+                let state = conn[format!("{side}_state")].as_str().unwrap();
+                assert!(text.contains(state), "{name}: {state} not whole");
+            }
+        }
+        n += 1;
+    }
+    assert!(n >= 30, "{n} captures");
 }

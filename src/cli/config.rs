@@ -148,6 +148,7 @@ impl TryFrom<ReportArgs> for ReportConfig {
             },
             rules,
             color: super::color_wanted(),
+            width: super::terminal_width(),
         })
     }
 }

@@ -264,6 +264,22 @@ impl From<SeverityArg> for Severity {
 }
 
 /// NO_COLOR (no-color.org): set and not empty turns colour off.
+/// The width to fit: `COLUMNS` when set (as shells and `ls` use it), else the terminal's when
+/// stdout is one; unknown (no limit) in a pipe.
+fn terminal_width() -> Option<usize> {
+    if let Some(w) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|w| *w > 0)
+    {
+        return Some(w);
+    }
+    if !io::stdout().is_terminal() {
+        return None;
+    }
+    terminal_size::terminal_size().map(|(w, _)| usize::from(w.0))
+}
+
 fn color_wanted() -> bool {
     io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

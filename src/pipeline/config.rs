@@ -204,6 +204,9 @@ pub struct ReportConfig {
     pub rules: RuleConfig,
     /// Colour in the table (a terminal, no NO_COLOR).
     pub color: bool,
+    /// The terminal's width (`COLUMNS`, else the terminal's), when known: the table's
+    /// connections take a compact layout below [`crate::report::FULL_WIDTH`].
+    pub width: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -233,6 +236,7 @@ impl ReportConfig {
                     all: self.all,
                     limit: self.limit,
                     color: self.color,
+                    width: self.width,
                 },
             )),
             ReportFormat::Json => Box::new(JsonEmitter::new(stdout())),

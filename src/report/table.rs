@@ -20,7 +20,14 @@ pub struct TableOptions {
     pub all: bool,
     pub limit: usize,
     pub color: bool,
+    /// The width to fit, when known; below [`FULL_WIDTH`] connections are listed two lines
+    /// each instead of in the wide table.
+    pub width: Option<usize>,
 }
+
+/// The narrowest width the connections table is drawn whole in (an IPv4 4-tuple, two state
+/// names, the rest): below, a compact layout that never breaks an address or a state name.
+pub const FULL_WIDTH: usize = 132;
 
 pub struct TableEmitter<W: Write> {
     out: W,
@@ -76,7 +83,132 @@ impl<W: Write> TableEmitter<W> {
         let mut t = Table::new();
         t.load_style(presets::UTF8_FULL_CONDENSED);
         t.set_content_arrangement(ContentArrangement::Dynamic);
+        if let Some(w) = self.opts.width {
+            t.set_width(u16::try_from(w).unwrap_or(u16::MAX));
+        }
         t
+    }
+
+    /// The connections two lines each (more when a 4-tuple is wider than the line): for a
+    /// terminal narrower than [`FULL_WIDTH`].
+    fn connections_list(&self, shown: &[&ConnReport], width: usize) -> String {
+        const INDENT: usize = 8;
+        let several = self.captures.len() > 1;
+        let mut out = String::new();
+        for c in shown {
+            let id = format!("{:>6}  ", c.id);
+            let tuple = format!("{} → {}", c.orig_ep, c.resp_ep);
+            if INDENT + tuple.chars().count() <= width {
+                out.push_str(&format!("{id}{tuple}\n"));
+            } else {
+                out.push_str(&format!(
+                    "{id}{}\n{}→ {}\n",
+                    c.orig_ep,
+                    " ".repeat(INDENT),
+                    c.resp_ep
+                ));
+            }
+            let states = format!(
+                "{} / {}",
+                self.paint_text(
+                    state_label(c.orig_state, c.orig_state_inferred),
+                    Self::state_color(c.orig_state)
+                ),
+                self.paint_text(
+                    state_label(c.resp_state, c.resp_state_inferred),
+                    Self::state_color(c.resp_state)
+                )
+            );
+            let mut tokens: Vec<(String, usize)> = vec![(
+                states,
+                state_label(c.orig_state, c.orig_state_inferred)
+                    .chars()
+                    .count()
+                    + 3
+                    + state_label(c.resp_state, c.resp_state_inferred)
+                        .chars()
+                        .count(),
+            )];
+            let mut plain = |t: String| {
+                let n = t.chars().count();
+                tokens.push((t, n));
+            };
+            plain(c.conn_state.name().to_string());
+            if !c.history.is_empty() {
+                plain(c.history.clone());
+            }
+            if let Some(rtt) = c.handshake_rtt {
+                plain(format!("rtt {}", format_duration(rtt)));
+            }
+            if c.syn_retransmits > 0 {
+                plain(format!("SYN rtx {}", c.syn_retransmits));
+            }
+            if let Some(r) = &c.rst {
+                plain(format!("RST {} {}", r.by, r.kind));
+            }
+            for f in &c.findings {
+                plain(f.code.to_string());
+            }
+            if several {
+                plain(c.capture.to_string());
+            }
+            let mut line = String::new();
+            let mut len = 0;
+            for (t, n) in tokens {
+                if len > 0 && INDENT + len + 2 + n > width {
+                    out.push_str(&format!("{}{line}\n", " ".repeat(INDENT)));
+                    line.clear();
+                    len = 0;
+                }
+                if len > 0 {
+                    line.push_str("  ");
+                    len += 2;
+                }
+                line.push_str(&t);
+                len += n;
+            }
+            if len > 0 {
+                out.push_str(&format!("{}{line}\n", " ".repeat(INDENT)));
+            }
+        }
+        out
+    }
+
+    /// `text` in lines of the width, when it is known (words never split).
+    fn fit(&self, text: &str) -> String {
+        let Some(w) = self.opts.width else {
+            return text.to_string();
+        };
+        let mut lines: Vec<String> = Vec::new();
+        let mut cur = String::new();
+        for word in text.split_whitespace() {
+            if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > w {
+                lines.push(std::mem::take(&mut cur));
+            }
+            if !cur.is_empty() {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+        }
+        lines.push(cur);
+        lines.join("\n")
+    }
+
+    fn paint_text(&self, text: String, color: Option<Color>) -> String {
+        let code = match color {
+            Some(Color::Green) => "32",
+            Some(Color::Red) => "31",
+            Some(Color::Yellow) => "33",
+            Some(Color::Cyan) => "36",
+            Some(Color::Magenta) => "35",
+            Some(Color::Blue) => "34",
+            _ => "",
+        };
+        if self.opts.color && !code.is_empty() {
+            format!("\u{1b}[{code}m{text}\u{1b}[0m")
+        } else {
+            text
+        }
     }
 
     fn paint(&self, text: impl ToString, color: Option<Color>) -> Cell {
@@ -310,9 +442,9 @@ impl<W: Write> TableEmitter<W> {
             .fold(0.0, f64::max);
         if open_peak > 0.0 {
             rows.push((
-                "open connections".to_string(),
+                "open connections (mean)".to_string(),
                 &s.open,
-                format!("mean peak {open_peak:.0}"),
+                format!("peak {open_peak:.0}"),
             ));
         }
         let mut tw: Vec<&(usize, std::net::IpAddr, Series)> = s.time_wait_series.iter().collect();
@@ -376,8 +508,14 @@ impl<W: Write> TableEmitter<W> {
                 carry = v;
                 values.push(v);
             }
-            let label: String = label.chars().take(26).collect();
-            out.push(format!("{label:<26} {} {note}", sparkline(&values)));
+            // A label wider than its column (an IPv6 host) gets a line of its own: an address
+            // is never cut.
+            if label.chars().count() > 26 {
+                out.push(format!("{label}, {note}"));
+                out.push(format!("{:<26} {}", "", sparkline(&values)));
+            } else {
+                out.push(format!("{label:<26} {} {note}", sparkline(&values)));
+            }
         }
         out.push(String::new());
         out
@@ -409,7 +547,8 @@ impl<W: Write> TableEmitter<W> {
     }
 
     /// The table, how many connections it shows, and whether one of them has an inferred state.
-    fn connections_table(&self) -> Option<(Table, usize, bool)> {
+    /// The connections shown: troubled first, `--limit` of them unless `--all`.
+    fn shown(&self) -> Vec<&ConnReport> {
         let limit = if self.opts.all {
             usize::MAX
         } else {
@@ -418,6 +557,11 @@ impl<W: Write> TableEmitter<W> {
         let mut shown: Vec<&ConnReport> = self.troubled.iter().take(limit).collect();
         let room = limit.saturating_sub(shown.len());
         shown.extend(self.clean.iter().take(room));
+        shown
+    }
+
+    fn connections_table(&self) -> Option<(Table, usize, bool)> {
+        let shown = self.shown();
         if shown.is_empty() {
             return None;
         }
@@ -608,28 +752,32 @@ impl<W: Write> Emitter for TableEmitter<W> {
             )?;
         }
         if let Some((t, shown, inferred)) = self.connections_table() {
-            writeln!(self.out, "Connections, troubled first\n{t}")?;
+            match self.opts.width.filter(|w| *w < FULL_WIDTH) {
+                Some(w) => {
+                    let list = self.connections_list(&self.shown(), w);
+                    write!(self.out, "Connections, troubled first\n{list}")?;
+                }
+                None => writeln!(self.out, "Connections, troubled first\n{t}")?,
+            }
             if inferred {
-                writeln!(
-                    self.out,
-                    "? the state is inferred: that side sent nothing to show it got there, only segments sent to it did (a spoofed source, a silent peer)"
-                )?;
+                let note = self.fit("? the state is inferred: that side sent nothing to show it got there, only segments sent to it did (a spoofed source, a silent peer)");
+                writeln!(self.out, "{note}")?;
             }
             if (shown as u64) < self.seen {
-                writeln!(
-                    self.out,
+                let note = self.fit(&format!(
                     "{shown} of {} connections shown ({} troubled); --all shows every one, --limit N more or fewer",
                     self.seen, self.seen_troubled
-                )?;
+                ));
+                writeln!(self.out, "{note}")?;
             }
         }
         if !self.errors.is_empty() {
             let n = self.errors.len();
-            let text = format!(
+            let text = self.fit(&format!(
                 "Incomplete: {n} capture{} could not be read (the \"Not read\" table above); these figures cover only {}",
                 if n == 1 { "" } else { "s" },
                 self.captures.join(", ")
-            );
+            ));
             let line = if self.opts.color {
                 format!("\u{1b}[1;31m{text}\u{1b}[0m")
             } else {
