@@ -29,6 +29,9 @@ pub enum ReportFormat {
     Csv,
     /// A Zeek conn.log (TSV with Zeek's header lines)
     Zeek,
+    /// One self-contained HTML page: tables, charts over time, a connection table that sorts
+    /// and filters
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -243,6 +246,7 @@ impl ReportConfig {
             ReportFormat::Jsonl => Box::new(JsonlEmitter::new(stdout())),
             ReportFormat::Csv => Box::new(CsvEmitter::new(stdout())),
             ReportFormat::Zeek => Box::new(ZeekEmitter::new(stdout())),
+            ReportFormat::Html => Box::new(crate::report::html::HtmlEmitter::new(stdout())),
         }
     }
 }

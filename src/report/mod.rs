@@ -4,6 +4,7 @@
 
 mod csv;
 mod fast_json;
+pub mod html;
 mod json;
 mod jsonl;
 mod lint;
