@@ -155,3 +155,33 @@ fn in_chromium_it_loads_draws_sorts_and_filters() {
         .unwrap_or(false));
     eprintln!("screenshot: {}", shot.display());
 }
+
+/// The page draws each troubled connection's ladder (the first --limit) as `synack show` draws
+/// it: replayed from the segments the run kept, the same SVG.
+#[test]
+fn ladders_are_the_ones_show_draws() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["final-ack-dropped.pcap", "refused.pcap", "syn-flood.pcap"] {
+        let c = format!("testdata/kernel/{name}");
+        let page = std::fs::read_to_string(html(&c, dir.path())).unwrap();
+        let at = page
+            .find("id=\"ladder-")
+            .unwrap_or_else(|| panic!("{name}: no ladder"));
+        let id: String = page[at + 11..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let start = at + page[at..].find("<svg").unwrap();
+        let end = start + page[start..].find("</svg>").unwrap() + 6;
+        let out = Command::cargo_bin("synack")
+            .unwrap()
+            .args(["show", &c, "--conn", &id, "--format", "svg"])
+            .output()
+            .unwrap();
+        let svg = String::from_utf8(out.stdout).unwrap();
+        let svg = &svg[svg.find("<svg").unwrap()..];
+        assert_eq!(&page[start..end], svg.trim_end(), "{name} connection {id}");
+        // At most --limit (20) of them.
+        assert!(page.matches("id=\"ladder-").count() <= 20);
+    }
+}

@@ -108,6 +108,38 @@ impl ConnSink for Keep {
     }
 }
 
+/// The connection a segment log holds (kept while it was tracked: `TcpConfig::ladder_segments`)
+/// replayed step by step with `cfg`: the same states and marks as [`follow`] gives for the
+/// segments the log holds.
+pub fn replay(log: &crate::decode::SegmentLog, cfg: TcpConfig) -> Option<Followed> {
+    let cfg = TcpConfig {
+        ladder_segments: 0,
+        compact_after: None,
+        ..cfg
+    };
+    let mut flow: Option<Flow> = None;
+    let mut steps = Vec::new();
+    crate::decode::SegmentLog::replay(log.as_bytes(), |seg, now| {
+        let before = flow.as_ref().map(Counters::of).unwrap_or_default();
+        let f = flow.get_or_insert_with(|| Flow::new_from(seg, cfg));
+        f.clock = now;
+        f.on_segment(seg);
+        let dir = f.dir_of(seg);
+        let side = |d: Dir| (f.side(d).state, f.side(d).inferred);
+        steps.push(Step {
+            seg: *seg,
+            dir,
+            after: [side(Dir::Orig), side(Dir::Resp)],
+            marks: Counters::marks(before, Counters::of(f), dir.idx()),
+        });
+    });
+    Some(Followed {
+        flow: flow?,
+        steps,
+        others: Vec::new(),
+    })
+}
+
 /// Reads `reader` (named `name`) once and follows `target` through it. None when no such
 /// connection is in the capture (with the result of reading, for its errors).
 pub fn follow(

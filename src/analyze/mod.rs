@@ -26,7 +26,7 @@ mod timeline;
 
 use batch::*;
 use collect::*;
-pub use follow::{follow, Followed, Marks, Step, Target};
+pub use follow::{follow, replay, Followed, Marks, Step, Target};
 use limit::{Board, Seat};
 pub use result::{CaptureResult, CaptureSummary};
 use threads::*;

@@ -4,7 +4,9 @@
 
 use super::{LintArgs, ReportArgs, RuleArgs, RunArgs, ShowArgs};
 use crate::findings::{RuleConfig, Severity};
-use crate::pipeline::{ConnFilter, HostMatch, LintConfig, ReportConfig, RunConfig, ShowConfig};
+use crate::pipeline::{
+    ConnFilter, HostMatch, LintConfig, ReportConfig, ReportFormat, RunConfig, ShowConfig,
+};
 use crate::tcp::{State, TcpConfig};
 use crate::zeek::ConnState;
 use anyhow::{anyhow, bail};
@@ -144,6 +146,11 @@ impl TryFrom<ReportArgs> for ReportConfig {
                 idle_timeout: rules.thresholds.idle_timeout,
                 transitions: a.transitions,
                 zeek: true,
+                ladder_segments: if a.format == ReportFormat::Html {
+                    crate::report::html::LADDER_SEGMENTS
+                } else {
+                    0
+                },
                 ..TcpConfig::default()
             },
             rules,

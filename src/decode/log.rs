@@ -21,8 +21,35 @@ pub struct SegmentLog {
     bytes: Vec<u8>,
 }
 
+/// A log written segment after segment without reading it back for each one: a whole
+/// connection's segments (its ladder), where [`SegmentLog::push`] suits an attempt's few.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SegmentRecorder {
+    log: SegmentLog,
+    cur: Cursor,
+    segments: usize,
+}
+
+impl SegmentRecorder {
+    pub fn push(&mut self, seg: &TcpSegment, now: Timestamp) {
+        let mut cur = std::mem::take(&mut self.cur);
+        self.log.push_at(&mut cur, seg, now);
+        self.cur = cur;
+        self.segments += 1;
+    }
+
+    /// Segments written.
+    pub fn segments(&self) -> usize {
+        self.segments
+    }
+
+    pub fn log(&self) -> &SegmentLog {
+        &self.log
+    }
+}
+
 /// Where reading (or writing) a log stands.
-#[derive(Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct Cursor {
     /// The first segment's source: a later segment's direction is whether it comes from there.
     a: Option<Endpoint>,
@@ -189,6 +216,11 @@ impl SegmentLog {
     /// Writes `seg`, which came at capture clock `now`.
     pub fn push(&mut self, seg: &TcpSegment, now: Timestamp) {
         let mut cur = read(&self.bytes, |_, _| {});
+        self.push_at(&mut cur, seg, now);
+    }
+
+    /// [`SegmentLog::push`] with where the log stands already known; `cur` moves on.
+    fn push_at(&mut self, cur: &mut Cursor, seg: &TcpSegment, now: Timestamp) {
         let out = &mut self.bytes;
         let first = cur.a.is_none();
         if first {
@@ -271,6 +303,9 @@ impl SegmentLog {
             out.push(u8::from(u.v6) | u8::from(u.flags_quoted) << 1);
             out.push(u.code);
         }
+        cur.frame = seg.frame;
+        cur.ts = seg.ts.as_nanos();
+        cur.prev[dir] = Some(*seg);
     }
 
     /// Reads back a log written by [`SegmentLog::push`], calling `each` with every segment and

@@ -18,7 +18,7 @@ mod log;
 mod seq;
 use crate::time::Timestamp;
 use etherparse::{err, IpNumber, LaxIpSlice};
-pub use log::SegmentLog;
+pub use log::{SegmentLog, SegmentRecorder};
 pub use seq::SeqNum;
 use serde::Serialize;
 use std::fmt;

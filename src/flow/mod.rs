@@ -327,6 +327,7 @@ impl Tracker {
                 conn.clock = now;
                 conn.on_segment(seg);
                 table::record(conn, seg, now);
+                conn.keep_for_ladder(seg, now, self.books.cfg.ladder_segments);
                 self.books.account(conn, before, now, sink);
                 self.books.schedule_leave(conn);
                 self.books.arm(key, conn, now);
@@ -357,6 +358,7 @@ impl Tracker {
                 let before = [State::Unknown; 2];
                 conn.on_segment(seg);
                 table::record(&mut conn, seg, now);
+                conn.keep_for_ladder(seg, now, self.books.cfg.ladder_segments);
                 self.books.account(&mut conn, before, now, sink);
                 self.started += 1;
                 self.books.schedule_leave(&mut conn);

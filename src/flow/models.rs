@@ -4,8 +4,9 @@
 //! without the second (`TcpConfig::zeek`), 8 bytes instead of 350. The RFC model reads
 //! through: a [`Flow`] is used where a [`Connection`] is.
 
-use crate::decode::TcpSegment;
+use crate::decode::{SegmentRecorder, TcpSegment};
 use crate::tcp::{Connection, TcpConfig};
+use crate::time::Timestamp;
 use crate::zeek::{zeek_flips_first_packet, ZeekConn, ZeekFields};
 
 /// Both models of one connection.
@@ -14,6 +15,8 @@ pub struct Flow {
     pub conn: Connection,
     /// Zeek's model, when the run reports it: boxed.
     pub zeek: Option<Box<ZeekConn>>,
+    /// Its first segments, when the run draws ladders (`TcpConfig::ladder_segments`).
+    pub ladder: Option<Box<SegmentRecorder>>,
 }
 
 impl std::ops::Deref for Flow {
@@ -61,6 +64,16 @@ impl Flow {
             zeek: cfg
                 .zeek
                 .then(|| Box::new(ZeekConn::new(seg, usize::from(seg.src != orig)))),
+            ladder: (cfg.ladder_segments > 0).then(Box::default),
+        }
+    }
+
+    /// Keeps `seg`, which came at clock `now`, for the ladder, up to `limit` segments.
+    pub fn keep_for_ladder(&mut self, seg: &TcpSegment, now: Timestamp, limit: usize) {
+        if let Some(l) = &mut self.ladder {
+            if l.segments() < limit {
+                l.push(seg, now);
+            }
         }
     }
 

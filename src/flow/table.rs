@@ -263,6 +263,7 @@ fn expand(b: &[u8], cfg: TcpConfig) -> Box<Flow> {
         let c = conn.get_or_insert_with(|| Box::new(Flow::new_from(seg, cfg)));
         c.clock = now;
         c.on_segment(seg);
+        c.keep_for_ladder(seg, now, cfg.ladder_segments);
     });
     let mut conn = conn.expect("a compact form holds at least one segment");
     conn.reused_time_wait = b[8] != 0;

@@ -246,7 +246,11 @@ impl ReportConfig {
             ReportFormat::Jsonl => Box::new(JsonlEmitter::new(stdout())),
             ReportFormat::Csv => Box::new(CsvEmitter::new(stdout())),
             ReportFormat::Zeek => Box::new(ZeekEmitter::new(stdout())),
-            ReportFormat::Html => Box::new(crate::report::html::HtmlEmitter::new(stdout())),
+            ReportFormat::Html => Box::new(crate::report::html::HtmlEmitter::new(
+                stdout(),
+                if self.all { usize::MAX } else { self.limit },
+                self.tcp,
+            )),
         }
     }
 }

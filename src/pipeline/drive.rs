@@ -99,6 +99,10 @@ impl Keep {
         }
         let (findings, attempt) = checker.connection(conn);
         rec.findings = findings;
+        // A troubled connection's segments travel with it, for its ladder.
+        if rec.troubled() {
+            rec.ladder = conn.ladder.as_ref().map(|l| Box::new(l.log().clone()));
+        }
         let tally = Some(Tally::of(&rec));
         if let Some(render) = &self.render {
             let start = bytes.len();

@@ -179,6 +179,9 @@ pub struct ConnReport {
     /// An ICMP destination-unreachable answered the SYN and the handshake never completed.
     #[serde(skip)]
     pub rejected_icmp: bool,
+    /// Its first segments, for a troubled connection's ladder (`--format html`).
+    #[serde(skip)]
+    pub ladder: Option<Box<crate::decode::SegmentLog>>,
 }
 
 impl ConnReport {
@@ -262,6 +265,7 @@ impl ConnReport {
             handshake_rtt: rtt,
             rst_segments: c.rst_segments,
             rejected_icmp: answer.is_some_and(|a| a.kind == crate::tcp::RstKind::Icmp),
+            ladder: None,
         }
     }
 

@@ -158,6 +158,9 @@ pub struct TcpConfig {
     /// it has had no segment for this long (`flow::table`); None keeps every connection whole.
     /// Changes memory and time, never what is reported.
     pub compact_after: Option<Duration>,
+    /// Keep each connection's first this many segments, to draw its ladder (`report --format
+    /// html`); 0 keeps none.
+    pub ladder_segments: usize,
 }
 
 /// How long an attempt stays whole after its last segment before the flow table keeps it
@@ -173,6 +176,7 @@ impl Default for TcpConfig {
             idle_timeout: Duration::from_secs(300),
             zeek: true,
             compact_after: Some(COMPACT_AFTER),
+            ladder_segments: 0,
         }
     }
 }

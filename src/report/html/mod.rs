@@ -55,10 +55,20 @@ pub struct HtmlEmitter<W: Write> {
     icmp: Series,
     /// Handshake round trips, `[2^i, 2^(i+1))` µs.
     rtt: [u64; 32],
+    /// The ladders drawn (id, SVG), of the first `limit` troubled connections.
+    ladders: Vec<(u64, String)>,
+    limit: usize,
+    /// To replay a connection's segments for its ladder.
+    tcp: crate::tcp::TcpConfig,
 }
 
+/// Segments kept of each connection for its ladder: the handshake, the close and some data.
+pub const LADDER_SEGMENTS: usize = 64;
+
 impl<W: Write> HtmlEmitter<W> {
-    pub fn new(out: W) -> Self {
+    /// The page, with the ladders of the first `limit` troubled connections (their segments
+    /// kept by a run with `TcpConfig::ladder_segments`, replayed with `tcp`).
+    pub fn new(out: W, limit: usize, tcp: crate::tcp::TcpConfig) -> Self {
         HtmlEmitter {
             out,
             troubled: Vec::new(),
@@ -76,6 +86,9 @@ impl<W: Write> HtmlEmitter<W> {
             rsts: Series::new(Kind::Count),
             icmp: Series::new(Kind::Count),
             rtt: [0; 32],
+            ladders: Vec::new(),
+            limit,
+            tcp,
         }
     }
 
@@ -119,6 +132,21 @@ impl<W: Write> Emitter for HtmlEmitter<W> {
         }
         let troubled = c.troubled();
         self.seen_troubled += u64::from(troubled);
+        if let Some(log) = c
+            .ladder
+            .as_deref()
+            .filter(|_| self.ladders.len() < self.limit)
+        {
+            if let Some(f) = crate::analyze::replay(log, self.tcp) {
+                let ladder = super::show::Ladder::new(&c.capture, &f, c.findings.clone());
+                let svg = super::show::svg(&ladder);
+                // Inline: without the XML declaration.
+                let svg = svg
+                    .find("<svg")
+                    .map_or(svg.clone(), |i| svg[i..].to_string());
+                self.ladders.push((c.id, svg));
+            }
+        }
         if troubled && self.troubled.len() < ROWS {
             self.troubled.push(c.clone());
         } else if !troubled && self.troubled.len() + self.clean.len() < ROWS {
@@ -268,6 +296,7 @@ impl<W: Write> HtmlEmitter<W> {
                     (matrix(s))
                     (self.charts(s))
                     (self.findings())
+                    (self.ladders())
                     (self.connections())
                     script { (PreEscaped(SCRIPT)) }
                 }
@@ -387,6 +416,23 @@ impl<W: Write> HtmlEmitter<W> {
                             }
                         }
                         @if *n > examples.len() as u64 { li { "… and " (*n - examples.len() as u64) " more" } }
+                    }
+                }
+            }
+        }
+    }
+
+    fn ladders(&self) -> Markup {
+        html! {
+            @if !self.ladders.is_empty() {
+                h2 { "Troubled connections, segment by segment" }
+                p { "The first " (self.ladders.len()) " troubled connections (--limit), each as "
+                    code { "synack show CAPTURE --conn ID" } " draws it (its first "
+                    (LADDER_SEGMENTS) " segments)." }
+                @for (id, svg) in &self.ladders {
+                    details.ladder id=(format!("ladder-{id}")) open[self.ladders.len() <= 3] {
+                        summary { "connection " (id) }
+                        div.chart { (PreEscaped(svg)) }
                     }
                 }
             }
