@@ -144,7 +144,8 @@ impl TryFrom<ReportArgs> for ReportConfig {
             tcp: TcpConfig {
                 time_wait: rules.thresholds.time_wait,
                 idle_timeout: rules.thresholds.idle_timeout,
-                transitions: a.transitions,
+                // The HTML page charts each connection's states over time.
+                transitions: a.transitions || a.format == ReportFormat::Html,
                 zeek: true,
                 ladder_segments: if a.format == ReportFormat::Html {
                     crate::report::html::LADDER_SEGMENTS

@@ -182,6 +182,29 @@ pub struct ConnReport {
     /// Its first segments, for a troubled connection's ladder (`--format html`).
     #[serde(skip)]
     pub ladder: Option<Box<crate::decode::SegmentLog>>,
+    /// When each SYN retransmission and each SYN-ACK retransmission was sent (the charts').
+    #[serde(skip)]
+    pub retransmitted_at: [Vec<Timestamp>; 2],
+}
+
+/// When an attempt's retransmissions were sent: from its first send, by its intervals (the
+/// first eight); any beyond, at its last send.
+fn resent_at(a: &crate::tcp::Attempt) -> Vec<Timestamp> {
+    let (Some(first), Some(last)) = (a.first_ts, a.last_ts) else {
+        return Vec::new();
+    };
+    let mut t = first;
+    let mut v: Vec<Timestamp> = a
+        .intervals()
+        .map(|d| {
+            t = t.saturating_add(d);
+            t
+        })
+        .collect();
+    while (v.len() as u32) < a.retransmits() {
+        v.push(last);
+    }
+    v
 }
 
 impl ConnReport {
@@ -266,6 +289,7 @@ impl ConnReport {
             rst_segments: c.rst_segments,
             rejected_icmp: answer.is_some_and(|a| a.kind == crate::tcp::RstKind::Icmp),
             ladder: None,
+            retransmitted_at: [resent_at(&o.syn), resent_at(&r.synack)],
         }
     }
 

@@ -1,7 +1,7 @@
 //! `synack report --format html`: one self-contained page (styles, script and charts inline;
 //! nothing fetched when it is opened). The capture and summary tables, the final-state matrix,
 //! the findings grouped by rule with what each rule means, charts over capture time
-//! (connections open by the originator's final state, stacked; TIME-WAIT held by the busiest
+//! (connections open by the originator's state over time, stacked; TIME-WAIT held by the busiest
 //! hosts with each peak marked; SYN and SYN-ACK retransmissions, RSTs and ICMP rejections per
 //! interval; the handshake round-trip distribution), and a connection table that sorts and
 //! filters.
@@ -111,13 +111,27 @@ impl<W: Write> Emitter for HtmlEmitter<W> {
             self.note(f);
         }
         self.seen += 1;
-        self.open[state_idx(c.orig_state)].span(c.first_ts, c.last_ts, 1.0);
-        if c.syn_retransmits > 0 {
-            self.syn_rtx.count(c.first_ts, f64::from(c.syn_retransmits));
+        // The originator's state over the connection's life, from its transitions (a run
+        // for this page records them); without any, its final state throughout.
+        let steps: Vec<(Timestamp, State)> = c
+            .transitions
+            .iter()
+            .flatten()
+            .filter(|t| t.side == "orig")
+            .map(|t| (t.ts, t.to))
+            .collect();
+        if steps.is_empty() {
+            self.open[state_idx(c.orig_state)].span(c.first_ts, c.last_ts, 1.0);
         }
-        if c.synack_retransmits > 0 {
-            self.synack_rtx
-                .count(c.first_ts, f64::from(c.synack_retransmits));
+        for (i, (from, state)) in steps.iter().enumerate() {
+            let to = steps.get(i + 1).map_or(c.last_ts, |n| n.0).max(*from);
+            self.open[state_idx(*state)].span(*from, to, 1.0);
+        }
+        for t in &c.retransmitted_at[0] {
+            self.syn_rtx.count(*t, 1.0);
+        }
+        for t in &c.retransmitted_at[1] {
+            self.synack_rtx.count(*t, 1.0);
         }
         if c.rst_segments > 0 {
             self.rsts.count(c.last_ts, f64::from(c.rst_segments));
@@ -361,7 +375,7 @@ impl<W: Write> HtmlEmitter<W> {
         html! {
             h2 { "Over capture time" }
             div.chart id="chart-open" data-series=(layers.len()) {
-                (PreEscaped(charts::stacked("Connections open, by the originator's final state (time-weighted)", &layers, t0, t1)))
+                (PreEscaped(charts::stacked("Connections open, by the originator's state (time-weighted)", &layers, t0, t1)))
             }
             @if !tw.is_empty() {
                 div.chart id="chart-time-wait" data-series=(tw.len()) {
