@@ -31,6 +31,17 @@ pub struct SegmentRecorder {
 }
 
 impl SegmentRecorder {
+    /// Room for `bytes` before the first regrowth (a short connection's 15 or so segments
+    /// take about 250).
+    pub fn with_capacity(bytes: usize) -> Self {
+        SegmentRecorder {
+            log: SegmentLog {
+                bytes: Vec::with_capacity(bytes),
+            },
+            ..SegmentRecorder::default()
+        }
+    }
+
     pub fn push(&mut self, seg: &TcpSegment, now: Timestamp) {
         let mut cur = std::mem::take(&mut self.cur);
         self.log.push_at(&mut cur, seg, now);

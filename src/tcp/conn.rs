@@ -327,7 +327,8 @@ impl Connection {
             after_rst: None,
             prev: None,
             odd_flag_segments: 0,
-            transitions: cfg.transitions.then(Default::default),
+            // A connection through its handshake and close changes state about eight times.
+            transitions: cfg.transitions.then(|| Box::new(Vec::with_capacity(8))),
             reused_time_wait: false,
             ended_at: None,
             retired: false,
