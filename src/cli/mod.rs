@@ -15,7 +15,7 @@ pub use config::parse_duration;
 use crate::analyze::DEFAULT_MAX_CONNECTIONS;
 use crate::findings::{self, Severity};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::io::{self, BufWriter, IsTerminal};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -28,7 +28,22 @@ use std::time::Duration;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Colour: auto (a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces
+    /// it), always, never
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -48,6 +63,14 @@ pub enum Command {
         #[arg(short, long, value_enum, default_value_t = RulesFormat::Table)]
         format: RulesFormat,
     },
+    /// Shell completions on standard output (bash: `synack completions bash >
+    /// /etc/bash_completion.d/synack`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The manual page (roff) on standard output: `synack man > synack.1; man ./synack.1`
+    Man,
 }
 
 /// Options shared by `report` and `lint`: the rules' configuration and the thresholds.
@@ -280,8 +303,23 @@ fn terminal_width() -> Option<usize> {
     terminal_size::terminal_size().map(|(w, _)| usize::from(w.0))
 }
 
+/// Colour on standard output: `--color`, else (auto) CLICOLOR_FORCE (set and not 0) forces it;
+/// NO_COLOR (set and not empty) or TERM=dumb turns it off; otherwise when standard output is a
+/// terminal (https://no-color.org, https://bixense.com/clicolors).
 fn color_wanted() -> bool {
-    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    match COLOR.get().copied().unwrap_or(ColorChoice::Auto) {
+        ColorChoice::Always => return true,
+        ColorChoice::Never => return false,
+        ColorChoice::Auto => {}
+    }
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    if env("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    if env("NO_COLOR").is_some() || env("TERM").is_some_and(|t| t == "dumb") {
+        return false;
+    }
+    io::stdout().is_terminal()
 }
 
 fn stdout() -> BufWriter<io::StdoutLock<'static>> {
@@ -289,10 +327,23 @@ fn stdout() -> BufWriter<io::StdoutLock<'static>> {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    let _ = COLOR.set(cli.color);
     match cli.command {
         Command::Report(args) => crate::pipeline::run_report(&ReportConfig::try_from(args)?),
         Command::Lint(args) => crate::pipeline::run_lint(&LintConfig::try_from(args)?),
         Command::Show(args) => crate::pipeline::run_show(&ShowConfig::try_from(args)?),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "synack", &mut io::stdout());
+            Ok(ExitStatus::Success)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut out)?;
+            io::stdout().write_all(&out)?;
+            Ok(ExitStatus::Success)
+        }
         Command::Explain { code } => commands::explain(&code),
         Command::Rules { format } => commands::rules(format),
     }

@@ -86,6 +86,10 @@ impl<W: Write> TableEmitter<W> {
         if let Some(w) = self.opts.width {
             t.set_width(u16::try_from(w).unwrap_or(u16::MAX));
         }
+        if self.opts.color {
+            // Asked for (a terminal, --color always, CLICOLOR_FORCE): even into a pipe.
+            t.enforce_styling();
+        }
         t
     }
 
