@@ -149,3 +149,28 @@ fn color_choices() {
     assert!(on_tty("xterm-256color"));
     assert!(!on_tty("dumb"));
 }
+
+/// Help says what `--state` matches and shows the defaults that are not clap's own.
+#[test]
+fn help_texts() {
+    let report = out(synack().args(["report", "--help"]));
+    assert!(
+        report.contains("at their end"),
+        "--state: the state at the end"
+    );
+    for d in [
+        "[default: table]",
+        "[default: 20]",
+        "[default: 60s]",
+        "[default: 5m]",
+        "[default: 1000000]",
+    ] {
+        assert!(report.contains(d), "report --help: {d}");
+    }
+    let lint = out(synack().args(["lint", "--help"]));
+    for d in ["[default: human]", "[default: warning]", "[default: 10]"] {
+        assert!(lint.contains(d), "lint --help: {d}");
+    }
+    let show = out(synack().args(["show", "--help"]));
+    assert!(show.contains("[default: text]"));
+}

@@ -205,8 +205,9 @@ pub struct ReportArgs {
     #[arg(long, value_name = "PORT")]
     pub port: Vec<u16>,
 
-    /// Only connections with a side in this RFC 9293 state (e.g. TIME-WAIT) or with this Zeek
-    /// conn_state (e.g. S0) (repeatable)
+    /// Only connections with a side in this RFC 9293 state at their end (e.g. TIME-WAIT: where
+    /// the side was when the connection was written, not a state it passed through), or with
+    /// this Zeek conn_state (e.g. S0) (repeatable)
     #[arg(long, value_name = "STATE")]
     pub state: Vec<String>,
 
@@ -231,7 +232,7 @@ pub struct LintArgs {
     #[arg(short, long, value_enum, default_value_t = LintFormat::Human)]
     pub format: LintFormat,
 
-    /// Fail on findings at or above this severity
+    /// Fail on findings at or above this severity [default: warning]
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<SeverityArg>,
 
