@@ -14,7 +14,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const REPORT: [&str; 5] = ["table", "json", "jsonl", "csv", "zeek"];
+const REPORT: [&str; 6] = ["table", "json", "jsonl", "csv", "zeek", "html"];
 const LINT: [&str; 5] = ["human", "json", "github", "sarif", "junit"];
 
 /// One kind of bad input, made in `dir`.
@@ -295,6 +295,16 @@ fn check(r: &Run, out: &Output, summary: &str) -> Result<(), String> {
                 "a log header only when something was read",
             )?;
         }
+        ("report", "html") => {
+            ensure(
+                stdout.contains("id=\"errors\"") && stdout.contains(&bad),
+                "the page says which capture was not read",
+            )?;
+            ensure(
+                stdout.contains("id=\"summary\"") == r.something_read(),
+                "a summary only when something was read",
+            )?;
+        }
         ("lint", "human") => {
             let last = stdout.lines().rev().find(|l| !l.is_empty()).unwrap_or("");
             ensure(
@@ -405,7 +415,7 @@ fn a_failed_run_never_looks_clean_in_any_format() {
         } else {
             Vec::new()
         };
-        for (command, formats) in [("report", REPORT), ("lint", LINT)] {
+        for (command, formats) in [("report", &REPORT[..]), ("lint", &LINT[..])] {
             for format in formats {
                 for (good, merge) in [
                     (None, false),

@@ -305,13 +305,17 @@ impl<W: Write> HtmlEmitter<W> {
                             ul { @for e in &self.errors { li { (e.path) @if let Some(o) = e.offset { " at byte " (o) } ": " (e.message) } } }
                         }
                     }
-                    (self.captures_table())
-                    (summary_table(s))
-                    (matrix(s))
-                    (self.charts(s))
-                    (self.findings())
-                    (self.ladders())
-                    (self.connections())
+                    @if self.captures.is_empty() {
+                        p id="nothing-read" { "No capture could be read: nothing to report (exit status 2)." }
+                    } @else {
+                        (self.captures_table())
+                        (summary_table(s))
+                        (matrix(s))
+                        (self.charts(s))
+                        (self.findings())
+                        (self.ladders())
+                        (self.connections())
+                    }
                     script { (PreEscaped(SCRIPT)) }
                 }
             }
