@@ -80,7 +80,9 @@ impl Series {
                     front.extend_from_slice(&self.values);
                     self.values = front;
                     self.last += k;
-                    self.start = Some(start.saturating_sub((k as u64 * self.width) as i64));
+                    let back =
+                        i64::try_from((k as u64).saturating_mul(self.width)).unwrap_or(i64::MAX);
+                    self.start = Some(start.saturating_sub(back));
                     break;
                 }
                 self.widen();
@@ -122,7 +124,7 @@ impl Series {
             .collect();
         self.values = merged;
         self.last /= 2;
-        self.width *= 2;
+        self.width = self.width.saturating_mul(2);
     }
 
     /// `Count`: `v` more at `t`.
@@ -173,7 +175,8 @@ impl Series {
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                let t = start.saturating_add((i as u64 * self.width) as i64);
+                let off = (i as u64).saturating_mul(self.width);
+                let t = start.saturating_add(i64::try_from(off).unwrap_or(i64::MAX));
                 (Timestamp::from_nanos(t), *v)
             })
             .collect()
@@ -247,6 +250,35 @@ mod tests {
         assert_eq!(v[50], 3.0, "carried while nothing happened");
         assert_eq!(v[100], 3.0, "the interval of the drop held 3 before it");
         assert_eq!(s.resampled(8).iter().copied().fold(0.0, f64::max), 7.0);
+    }
+
+    /// Timestamps from the two ends of what a capture can hold (a corrupt record): bounded,
+    /// no overflow.
+    #[test]
+    fn extreme_times() {
+        for kind in [Kind::Count, Kind::Peak, Kind::Mean] {
+            let mut s = Series::new(kind);
+            let (lo, hi) = (
+                Timestamp::from_nanos(i64::MIN + 1),
+                Timestamp::from_nanos(i64::MAX),
+            );
+            match kind {
+                Kind::Count => {
+                    s.count(hi, 1.0);
+                    s.count(lo, 1.0);
+                }
+                Kind::Peak => {
+                    s.level(lo, 1.0);
+                    s.level(hi, 2.0);
+                }
+                Kind::Mean => {
+                    s.span(hi, hi, 1.0);
+                    s.span(lo, hi, 1.0);
+                }
+            }
+            assert!(s.points().len() <= INTERVALS);
+            assert!(!sparkline(&s.resampled(40)).is_empty());
+        }
     }
 
     #[test]
