@@ -158,6 +158,11 @@ fn report_all(bytes: &[u8], format: &str) -> Option<CaptureResult> {
             "jsonl" => Box::new(JsonlEmitter::new(&mut out)),
             "csv" => Box::new(CsvEmitter::new(&mut out)),
             "zeek" => Box::new(ZeekEmitter::new(&mut out)),
+            "html" => Box::new(synack::report::html::HtmlEmitter::new(
+                &mut out,
+                20,
+                TcpConfig::default(),
+            )),
             _ => Box::new(TableEmitter::new(
                 &mut out,
                 TableOptions {
@@ -195,6 +200,14 @@ fn report_all(bytes: &[u8], format: &str) -> Option<CaptureResult> {
             let mut r = csv::Reader::from_reader(text.as_bytes());
             assert_eq!(r.records().count() as u64, result.connections);
         }
+        "html" => {
+            // Each chart is well-formed SVG, and the page ends.
+            for part in text.split("<svg").skip(1) {
+                let svg = format!("<svg{}", &part[..part.find("</svg>").expect("closed") + 6]);
+                roxmltree::Document::parse(&svg).expect("a chart parses");
+            }
+            assert!(text.trim_end().ends_with("</html>"));
+        }
         _ => assert!(!text.is_empty()),
     }
     Some(result)
@@ -224,7 +237,7 @@ fn seeded_mutations_go_through_the_tracker_and_every_report_format() {
         assert!(report_all(bytes, "json").is_some(), "the original reports");
         for i in 0..300 {
             let m = mutate(bytes, &mut rng);
-            let format = ["json", "jsonl", "csv", "zeek", "table"][i % 5];
+            let format = ["json", "jsonl", "csv", "zeek", "table", "html"][i % 6];
             reported += usize::from(report_all(&m, format).is_some());
         }
     }
