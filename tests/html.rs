@@ -80,7 +80,7 @@ fn the_page_stands_alone() {
 #[test]
 fn in_chromium_it_loads_draws_sorts_and_filters() {
     let Some(browser) = chromium() else {
-        eprintln!("skipped: chromium not found (Debian package `chromium`; .ci/run installs it)");
+        common::skipped("chromium not found (Debian package `chromium`; .ci/run installs it)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -448,7 +448,7 @@ fn findings_appear_in_the_report() {
 fn rules_say_what_the_contract_says() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/CONTRACT.md");
     let Ok(contract) = std::fs::read_to_string(&path) else {
-        eprintln!("skipped: ../shared/CONTRACT.md not found");
+        common::skipped("../shared/CONTRACT.md not found");
         return;
     };
     let out = Command::cargo_bin("synack")

@@ -179,7 +179,7 @@ fn colour_on_a_terminal_only() {
         .output()
         .is_err()
     {
-        eprintln!("skipped: util-linux `script` not found (no pseudo-terminal to test colour)");
+        common::skipped("util-linux `script` not found (no pseudo-terminal to test colour)");
         return;
     }
     let bin = assert_cmd::cargo::cargo_bin("synack");

@@ -12,7 +12,13 @@ fn root() -> PathBuf {
 fn the_contract_copy_is_the_contract() {
     let shared = root().join("../shared/CONTRACT.md");
     let Ok(theirs) = std::fs::read_to_string(&shared) else {
-        eprintln!("skipped: ../shared/CONTRACT.md not found (docs/CONTRACT.md is the copy)");
+        {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: ../shared/CONTRACT.md not found (docs/CONTRACT.md is the copy)"
+            );
+        }
         return;
     };
     let ours = std::fs::read_to_string(root().join("docs/CONTRACT.md")).unwrap();

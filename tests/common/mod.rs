@@ -12,10 +12,10 @@ pub fn corpus_dir() -> Option<PathBuf> {
     if dir.join("expected.json").is_file() {
         Some(dir)
     } else {
-        eprintln!(
-            "skipping: no corpus at {} (set SYNACK_CORPUS)",
+        skipped(&format!(
+            "../shared/corpus not found (looked in {}; set SYNACK_CORPUS)",
             dir.display()
-        );
+        ));
         None
     }
 }
@@ -26,6 +26,13 @@ pub fn expected_captures(dir: &std::path::Path) -> Vec<(String, serde_json::Valu
     let doc: serde_json::Value = serde_json::from_str(&text).expect("expected.json is JSON");
     let caps = doc["captures"].as_object().expect("captures object");
     caps.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// Says on stderr, visibly (past the test harness's capture of `eprintln!`, which shows only
+/// under `--nocapture`), that a test skipped something and why.
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {why}");
 }
 
 /// The repository's testdata directory.
