@@ -213,6 +213,31 @@ fn row(
     }
 }
 
+/// What a segment chiefly is, for the colour of its arrow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Rst,
+    /// A SYN or a SYN-ACK.
+    Syn,
+    Fin,
+    Other,
+}
+
+impl Row {
+    pub(crate) fn kind(&self) -> Kind {
+        let has = |f: &str| self.flags.split(',').any(|x| x == f);
+        if has("RST") {
+            Kind::Rst
+        } else if has("SYN") {
+            Kind::Syn
+        } else if has("FIN") {
+            Kind::Fin
+        } else {
+            Kind::Other
+        }
+    }
+}
+
 /// The state as shown: its name, `?` when inferred.
 pub(crate) fn state_label(name: &str, inferred: bool) -> String {
     if inferred {

@@ -3,7 +3,7 @@
 //! flags and numbers, the states beside the lines where they change, marks and findings under
 //! the arrow. No script, no external reference.
 
-use super::{detail, state_label, Ladder, Row};
+use super::{detail, state_label, Kind, Ladder, Row};
 use std::fmt::Write as _;
 
 const W: f64 = 820.0;
@@ -22,14 +22,11 @@ fn esc(s: &str) -> String {
 }
 
 fn colour(r: &Row) -> &'static str {
-    if r.flags.contains("RST") {
-        "#c62828"
-    } else if r.flags.contains("SYN") {
-        "#00838f"
-    } else if r.flags.contains("FIN") {
-        "#ef6c00"
-    } else {
-        "#455a64"
+    match r.kind() {
+        Kind::Rst => "#c62828",
+        Kind::Syn => "#00838f",
+        Kind::Fin => "#ef6c00",
+        Kind::Other => "#455a64",
     }
 }
 

@@ -1,7 +1,7 @@
 //! The ladder in a terminal: 80 columns, colour when asked (never with NO_COLOR: the caller
 //! decides).
 
-use super::{detail, state_label, Ladder, Row};
+use super::{detail, state_label, Kind, Ladder, Row};
 use crate::findings::Severity;
 use std::fmt::Write as _;
 
@@ -71,14 +71,11 @@ fn arrow(r: &Row, p: &Paint) -> String {
     let n = label.chars().count();
     let fill = ARROW.saturating_sub(n + 1);
     let (left, right) = (fill / 2, fill - fill / 2);
-    let code = if r.flags.contains("RST") {
-        "1;31"
-    } else if r.flags.contains("SYN") {
-        "36"
-    } else if r.flags.contains("FIN") {
-        "33"
-    } else {
-        ""
+    let code = match r.kind() {
+        Kind::Rst => "1;31",
+        Kind::Syn => "36",
+        Kind::Fin => "33",
+        Kind::Other => "",
     };
     let label = p.paint(code, &label);
     if r.from == "orig" {
