@@ -185,9 +185,16 @@ pub fn follow(
                 tracker.set_zeek(tcp.zeek);
             }
             if key.is_none_or(|key| key == k) {
-                let before = tracker.peek(&k).map(|f| (f.id, Counters::of(f)));
+                // The counters before it, only for the connection's own segments (not for every
+                // segment of the frames before its id).
+                let ours = key == Some(k);
+                let before = if ours {
+                    tracker.peek(&k).map(|f| (f.id, Counters::of(f)))
+                } else {
+                    None
+                };
                 tracker.segment(&seg, now, &mut sink);
-                if key == Some(k) {
+                if ours {
                     if let Some(f) = tracker.peek(&k) {
                         let id = *sink.id.get_or_insert(f.id);
                         if f.id == id {

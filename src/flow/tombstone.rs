@@ -341,7 +341,10 @@ impl<K: PackedKey> Tombstones<K> {
         let seq = self.head.wrapping_add(self.ring.len() as u32);
         let mut t = Tomb {
             key: packed,
-            id: r.id.to_le_bytes()[..5].try_into().expect("5 bytes"),
+            id: {
+                let b = r.id.to_le_bytes();
+                [b[0], b[1], b[2], b[3], b[4]]
+            },
             until: r.until,
             tw_before_us: [NO_TW; 2],
             isn: r.isn.unwrap_or(0),

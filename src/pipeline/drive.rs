@@ -324,11 +324,7 @@ impl Handler for ReportHandler<'_> {
         findings: Vec<Finding>,
         _: bool,
     ) -> io::Result<()> {
-        self.summary.add_time_wait(
-            &result.capture.path,
-            &result.time_wait,
-            &result.time_wait_series,
-        );
+        self.summary.add_time_wait(result);
         for f in &findings {
             self.out.finding(f)?;
         }

@@ -61,11 +61,7 @@ pub fn report(
     for f in checker.capture_done(&result, attempts) {
         out.finding(&f)?;
     }
-    summary.add_time_wait(
-        &result.capture.path,
-        &result.time_wait,
-        &result.time_wait_series,
-    );
+    summary.add_time_wait(&result);
     out.capture(&result, None)?;
     out.finish(&summary)?;
     Ok(result)

@@ -1,6 +1,7 @@
 //! The summary of CONTRACT.md: counts over every reported connection, and the TIME-WAIT holders.
 
 use super::record::ConnReport;
+use crate::analyze::CaptureResult;
 use crate::flow::TimeWaitHolder;
 use crate::tcp::State;
 use crate::zeek::ConnState;
@@ -153,18 +154,14 @@ impl Summary {
         self.rejected_icmp += u64::from(t.rejected_icmp);
     }
 
-    pub fn add_time_wait(
-        &mut self,
-        capture: &str,
-        holders: &[(IpAddr, TimeWaitHolder)],
-        series: &[(IpAddr, crate::series::Series)],
-    ) {
+    /// The TIME-WAIT figures of a capture read: who held how many, and over time.
+    pub fn add_time_wait(&mut self, r: &CaptureResult) {
         let idx = self.captures.len();
-        self.captures.push(capture.to_string());
+        self.captures.push(r.capture.path.clone());
         self.time_wait_series
-            .extend(series.iter().map(|(h, s)| (idx, *h, s.clone())));
+            .extend(r.time_wait_series.iter().map(|(h, s)| (idx, *h, s.clone())));
         self.time_wait
-            .extend(holders.iter().map(|(host, h)| TimeWaitRow {
+            .extend(r.time_wait.iter().map(|(host, h)| TimeWaitRow {
                 capture: idx,
                 host: *host,
                 holder: *h,

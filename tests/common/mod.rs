@@ -64,31 +64,14 @@ pub fn sarif_validator() -> jsonschema::Validator {
     jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schema: {e}"))
 }
 
-/// `copies` × the records of a real pcap, each copy 100 s after the previous one, so the
-/// connections of one copy have left the table (2×MSL = 60 s) before the next copy reuses them.
-pub fn repeated_over_time(path: &std::path::Path, copies: u32) -> Vec<u8> {
-    let bytes = std::fs::read(path).expect("testdata capture");
-    let (header, records) = bytes.split_at(24);
-    let mut out = header.to_vec();
-    for copy in 0..copies {
-        let mut at = 0;
-        while at + 16 <= records.len() {
-            let caplen = u32::from_le_bytes(records[at + 8..at + 12].try_into().unwrap()) as usize;
-            let mut rec = records[at..at + 16 + caplen].to_vec();
-            let sec = u32::from_le_bytes(rec[0..4].try_into().unwrap()) + copy * 100;
-            rec[0..4].copy_from_slice(&sec.to_le_bytes());
-            out.extend_from_slice(&rec);
-            at += 16 + caplen;
-        }
-    }
-    out
-}
-
-/// `copies` × the records of a real Ethernet/IPv4 pcap, each copy `gap` seconds after the
-/// previous one, with the TCP port of every endpoint in 10.98.0.0/16 (the spoofed sources of
-/// `syn-flood.pcap`) moved up by 200 a copy: each copy's attempts are new connections, and
-/// the earlier copies' stay open for the idle timeout, so the table holds many at once.
-pub fn repeated_with_new_ports(path: &std::path::Path, copies: u32, gap: u32) -> Vec<u8> {
+/// `copies` × the records of a real little-endian pcap, each copy `gap` seconds after the
+/// previous one; `each(copy, frame)` may change a copy's frames.
+fn repeated(
+    path: &std::path::Path,
+    copies: u32,
+    gap: u32,
+    mut each: impl FnMut(u32, &mut [u8]),
+) -> Vec<u8> {
     let bytes = std::fs::read(path).expect("testdata capture");
     let (header, records) = bytes.split_at(24);
     let mut out = header.to_vec();
@@ -99,20 +82,35 @@ pub fn repeated_with_new_ports(path: &std::path::Path, copies: u32, gap: u32) ->
             let mut rec = records[at..at + 16 + caplen].to_vec();
             let sec = u32::from_le_bytes(rec[0..4].try_into().unwrap()) + copy * gap;
             rec[0..4].copy_from_slice(&sec.to_le_bytes());
-            let frame = &mut rec[16..];
-            // Ethernet, IPv4 without options, TCP.
-            if frame.len() >= 38 && frame[12..14] == [8, 0] && frame[23] == 6 {
-                for (addr, port) in [(26, 34), (30, 36)] {
-                    if frame[addr..addr + 2] == [10, 98] {
-                        let p = u16::from_be_bytes([frame[port], frame[port + 1]]);
-                        let moved = p.wrapping_add((copy * 200) as u16);
-                        frame[port..port + 2].copy_from_slice(&moved.to_be_bytes());
-                    }
-                }
-            }
+            each(copy, &mut rec[16..]);
             out.extend_from_slice(&rec);
             at += 16 + caplen;
         }
     }
     out
+}
+
+/// `copies` × the records of a real pcap, each copy 100 s after the previous one, so the
+/// connections of one copy have left the table (2×MSL = 60 s) before the next copy reuses them.
+pub fn repeated_over_time(path: &std::path::Path, copies: u32) -> Vec<u8> {
+    repeated(path, copies, 100, |_, _| {})
+}
+
+/// `copies` × the records of a real Ethernet/IPv4 pcap, each copy `gap` seconds after the
+/// previous one, with the TCP port of every endpoint in 10.98.0.0/16 (the spoofed sources of
+/// `syn-flood.pcap`) moved up by 200 a copy: each copy's attempts are new connections, and
+/// the earlier copies' stay open for the idle timeout, so the table holds many at once.
+pub fn repeated_with_new_ports(path: &std::path::Path, copies: u32, gap: u32) -> Vec<u8> {
+    repeated(path, copies, gap, |copy, frame| {
+        // Ethernet, IPv4 without options, TCP.
+        if frame.len() >= 38 && frame[12..14] == [8, 0] && frame[23] == 6 {
+            for (addr, port) in [(26, 34), (30, 36)] {
+                if frame[addr..addr + 2] == [10, 98] {
+                    let p = u16::from_be_bytes([frame[port], frame[port + 1]]);
+                    let moved = p.wrapping_add((copy * 200) as u16);
+                    frame[port..port + 2].copy_from_slice(&moved.to_be_bytes());
+                }
+            }
+        }
+    })
 }
