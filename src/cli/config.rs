@@ -137,6 +137,7 @@ impl TryFrom<ReportArgs> for ReportConfig {
         Ok(ReportConfig {
             captures: a.captures,
             format: a.format,
+            output: a.output,
             all: a.all,
             limit: a.limit,
             filter,

@@ -188,6 +188,11 @@ pub struct ReportArgs {
     #[arg(short, long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
 
+    /// Write to this file instead of standard output; for --format parquet (required), the
+    /// directory of its .parquet files, created when missing
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
     /// Show every connection in the table (default: the first --limit, troubled first)
     #[arg(long)]
     pub all: bool,

@@ -32,6 +32,9 @@ pub enum ReportFormat {
     /// One self-contained HTML page: tables, charts over time, a connection table that sorts
     /// and filters
     Html,
+    /// Parquet tables in the --output directory (connections, findings, captures, time_wait,
+    /// errors), for DuckDB, Spark, Trino or pandas
+    Parquet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -199,6 +202,8 @@ pub struct RunConfig {
 pub struct ReportConfig {
     pub captures: Vec<PathBuf>,
     pub format: ReportFormat,
+    /// `--output`: the file to write instead of standard output; for Parquet, the directory.
+    pub output: Option<PathBuf>,
     pub all: bool,
     pub limit: usize,
     pub filter: ConnFilter,
@@ -230,11 +235,29 @@ pub struct LintConfig {
 }
 
 impl ReportConfig {
-    /// The format's emitter, writing to standard output.
-    pub fn emitter(&self) -> Box<dyn Emitter> {
-        match self.format {
+    /// The format's emitter, writing to standard output or to `--output`.
+    pub fn emitter(&self) -> anyhow::Result<Box<dyn Emitter>> {
+        let out: Box<dyn io::Write> = match (&self.output, self.format) {
+            (Some(dir), ReportFormat::Parquet) => {
+                return Ok(Box::new(
+                    crate::report::ParquetEmitter::create(dir, self.tcp.transitions)
+                        .context("--output")?,
+                ))
+            }
+            (None, ReportFormat::Parquet) => anyhow::bail!(
+                "--format parquet writes several files: give the directory with --output DIR"
+            ),
+            (Some(path), _) => Box::new(BufWriter::with_capacity(
+                1 << 16,
+                std::fs::File::create(path)
+                    .with_context(|| format!("cannot create --output {}", path.display()))?,
+            )),
+            (None, _) => Box::new(stdout()),
+        };
+        Ok(match self.format {
+            ReportFormat::Parquet => unreachable!("handled above"),
             ReportFormat::Table => Box::new(TableEmitter::new(
-                stdout(),
+                out,
                 TableOptions {
                     all: self.all,
                     limit: self.limit,
@@ -242,16 +265,16 @@ impl ReportConfig {
                     width: self.width,
                 },
             )),
-            ReportFormat::Json => Box::new(JsonEmitter::new(stdout())),
-            ReportFormat::Jsonl => Box::new(JsonlEmitter::new(stdout())),
-            ReportFormat::Csv => Box::new(CsvEmitter::new(stdout())),
-            ReportFormat::Zeek => Box::new(ZeekEmitter::new(stdout())),
+            ReportFormat::Json => Box::new(JsonEmitter::new(out)),
+            ReportFormat::Jsonl => Box::new(JsonlEmitter::new(out)),
+            ReportFormat::Csv => Box::new(CsvEmitter::new(out)),
+            ReportFormat::Zeek => Box::new(ZeekEmitter::new(out)),
             ReportFormat::Html => Box::new(crate::report::html::HtmlEmitter::new(
-                stdout(),
+                out,
                 if self.all { usize::MAX } else { self.limit },
                 self.tcp,
             )),
-        }
+        })
     }
 }
 

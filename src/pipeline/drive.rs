@@ -335,7 +335,7 @@ impl Handler for ReportHandler<'_> {
 /// `synack report`: every capture of `cfg` read (or merged), each connection written to the
 /// format's emitter as it ends, the summary at the end.
 pub fn run_report(cfg: &ReportConfig) -> anyhow::Result<ExitStatus> {
-    let out = cfg.emitter();
+    let out = cfg.emitter()?;
     let mut h = ReportHandler {
         out,
         summary: Summary::default(),

@@ -246,7 +246,17 @@ fn pair<T: Copy>(out: &mut Vec<u8>, v: [Option<T>; 2], one: impl Fn(&mut Vec<u8>
 
 fn endpoint(out: &mut Vec<u8>, e: &EndpointJson) {
     key(out, b"{\"addr\":\"");
-    match e.addr {
+    // No character of an address needs escaping.
+    ip(out, e.addr);
+    key(out, b"\",\"port\":");
+    int(out, e.port);
+    out.push(b'}');
+}
+
+/// An address as std writes it (IPv6 in RFC 5952 form), IPv4 without `fmt`'s machinery: a
+/// report writes two per connection.
+pub(crate) fn ip(out: &mut Vec<u8>, addr: IpAddr) {
+    match addr {
         IpAddr::V4(a) => {
             for (i, o) in a.octets().into_iter().enumerate() {
                 if i > 0 {
@@ -255,15 +265,11 @@ fn endpoint(out: &mut Vec<u8>, e: &EndpointJson) {
                 int(out, o);
             }
         }
-        // RFC 5952, as std writes it; no character in it needs escaping.
         IpAddr::V6(a) => {
             use std::io::Write as _;
             let _ = write!(out, "{a}");
         }
     }
-    key(out, b"\",\"port\":");
-    int(out, e.port);
-    out.push(b'}');
 }
 
 fn detail(out: &mut Vec<u8>, d: &SideDetail) {
