@@ -630,7 +630,7 @@ impl Tracker {
             .table
             .drain()
             .map(|e| match e {
-                Entry::Whole(c) => Ended::Whole(ended_at(c, now)),
+                Entry::Whole(c) => Ended::Whole(ended_at(c, now, sink)),
                 Entry::Compact(b) => Ended::compact(b, now, false),
             })
             .collect();
@@ -725,6 +725,7 @@ impl Books {
             let host = conn.endpoint(d).addr;
             if is == State::TimeWait {
                 if was != State::TimeWait {
+                    conn.sides[d.idx()].time_wait_entered.get_or_insert(now);
                     let counted = self.scope.as_ref().is_none_or(|s| (s.0)(conn));
                     conn.sides[d.idx()].time_wait_counted = counted;
                     if counted {
@@ -795,6 +796,11 @@ fn end_tomb<K: PackedKey>(
 
 /// Side `d` leaves TIME-WAIT at `at`: the figures hear of it if they heard of its entry.
 fn left_time_wait(conn: &mut Connection, d: Dir, at: Timestamp, sink: &mut impl ConnSink) {
+    // Left before its 2×MSL ran out (or it already shows another state): the record says when.
+    // At its deadline, `*_time_wait_until` says it already, whenever the record is written.
+    if conn.time_wait_deadline(d).is_none_or(|end| at < end) {
+        conn.sides[d.idx()].time_wait_left = Some(at);
+    }
     let side = &mut conn.sides[d.idx()];
     if std::mem::take(&mut side.time_wait_counted) {
         sink.time_wait(TimeWaitEvent::exit(at, conn.endpoint(d).addr, conn.id));
@@ -883,14 +889,23 @@ fn evict(
 
 /// A connection leaves the table at `at`: its last inferences settled, it goes to the sink.
 fn hand_over(conn: Box<Flow>, at: Timestamp, cfg: &TcpConfig, sink: &mut impl ConnSink) {
-    sink.ended(Ended::Whole(ended_at(conn, at)), cfg);
+    let conn = ended_at(conn, at, sink);
+    sink.ended(Ended::Whole(conn), cfg);
 }
 
-/// A connection that leaves the table at `at`, its last inferences settled.
-fn ended_at(mut conn: Box<Flow>, at: Timestamp) -> Box<Flow> {
+/// A connection that leaves the table at `at`, its last inferences settled. A side whose
+/// TIME-WAIT rested on a FIN its peer kept sending, never acknowledged, goes back to where it
+/// was (`Connection::settle`): the figures count its TIME-WAIT as ended now, as its record says.
+fn ended_at(mut conn: Box<Flow>, at: Timestamp, sink: &mut impl ConnSink) -> Box<Flow> {
     conn.ended_at = Some(at);
     conn.replay = None;
+    let before = [conn.side(Dir::Orig).state, conn.side(Dir::Resp).state];
     conn.settle();
+    for d in [Dir::Orig, Dir::Resp] {
+        if before[d.idx()] == State::TimeWait && conn.side(d).state != State::TimeWait {
+            left_time_wait(&mut conn, d, at, sink);
+        }
+    }
     conn
 }
 

@@ -120,6 +120,14 @@ pub fn connection(out: &mut Vec<u8>, c: &ConnReport, tag: Option<&str>) -> io::R
     int(out, c.missed_bytes);
     key(out, b",\"reused_time_wait\":");
     boolean(out, c.reused_time_wait);
+    key(out, b",\"orig_time_wait_from\":");
+    opt_float(out, c.orig_time_wait_from.map(Timestamp::as_secs_f64))?;
+    key(out, b",\"orig_time_wait_left\":");
+    opt_float(out, c.orig_time_wait_left.map(Timestamp::as_secs_f64))?;
+    key(out, b",\"resp_time_wait_from\":");
+    opt_float(out, c.resp_time_wait_from.map(Timestamp::as_secs_f64))?;
+    key(out, b",\"resp_time_wait_left\":");
+    opt_float(out, c.resp_time_wait_left.map(Timestamp::as_secs_f64))?;
     key(out, b",\"orig_detail\":");
     detail(out, &c.orig_detail);
     key(out, b",\"resp_detail\":");

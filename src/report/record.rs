@@ -161,6 +161,17 @@ pub struct ConnReport {
     pub missed_bytes: u64,
     /// Added: a SYN reused the 4-tuple while the previous connection on it was in TIME-WAIT.
     pub reused_time_wait: bool,
+    /// Added: when each side entered TIME-WAIT, and when it left it if it had by the time the
+    /// record was written (else `*_time_wait_until` says when it will): the spell the
+    /// summary's TIME-WAIT figures count, for a sweep over the records (README, "Parquet").
+    #[serde(serialize_with = "ser_opt_ts")]
+    pub orig_time_wait_from: Option<Timestamp>,
+    #[serde(serialize_with = "ser_opt_ts")]
+    pub orig_time_wait_left: Option<Timestamp>,
+    #[serde(serialize_with = "ser_opt_ts")]
+    pub resp_time_wait_from: Option<Timestamp>,
+    #[serde(serialize_with = "ser_opt_ts")]
+    pub resp_time_wait_left: Option<Timestamp>,
     pub orig_detail: SideDetail,
     pub resp_detail: SideDetail,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -276,6 +287,10 @@ impl ConnReport {
             duration: secs(c.last_ts.since(c.first_ts)),
             missed_bytes: z.missed_bytes,
             reused_time_wait: c.reused_time_wait,
+            orig_time_wait_from: o.time_wait_entered,
+            orig_time_wait_left: o.time_wait_left,
+            resp_time_wait_from: r.time_wait_entered,
+            resp_time_wait_left: r.time_wait_left,
             orig_detail: detail(o),
             resp_detail: detail(r),
             transitions: c

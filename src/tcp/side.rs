@@ -65,6 +65,11 @@ pub struct Side {
     /// Its TIME-WAIT counts in the per-host figures: the connection was in the report's scope
     /// (`--host/--port/--state`) when this side entered it. Set by the flow table.
     pub time_wait_counted: bool,
+    /// When it entered TIME-WAIT (first time), and when it left it, if it has (its 2×MSL ran
+    /// out, a RST ended it, a new SYN took the 4-tuple, the connection was written early): the
+    /// spell the per-host figures count, as the record shows it. Set by the flow table.
+    pub time_wait_entered: Option<Timestamp>,
+    pub time_wait_left: Option<Timestamp>,
     /// The ISN of its SYN or SYN-ACK.
     pub isn: Option<SeqNum>,
     /// Its SYNs (without ACK): the first and its retransmissions.
@@ -135,6 +140,8 @@ impl Side {
             state: State::Unknown,
             inferred: false,
             time_wait_counted: false,
+            time_wait_entered: None,
+            time_wait_left: None,
             passive: false,
             isn: None,
             syn: Attempt::default(),

@@ -1,6 +1,8 @@
 //! Shared by the integration tests: where the corpus is, and what expected.json says.
 #![allow(dead_code)]
 
+pub mod fleet;
+
 use std::path::PathBuf;
 
 /// The shared corpus: `$SYNACK_CORPUS`, or `../shared/corpus` beside the repository. `None` (and
