@@ -15,4 +15,5 @@ pub mod report;
 pub mod series;
 pub mod tcp;
 pub mod time;
+pub mod vocabulary;
 pub mod zeek;

@@ -53,10 +53,16 @@ pub enum Command {
     Lint(LintArgs),
     /// One connection as a ladder diagram: each segment an arrow, each side's state beside it
     Show(ShowArgs),
-    /// What a rule means, why it matters, what to do
+    /// What a word of the report means: a rule, a Zeek conn_state or history letter, an RFC 9293
+    /// state, a Linux setting
     Explain {
-        /// A rule code (HS001) or name (syn-retransmitted)
-        code: String,
+        /// A rule code (HS001) or name (syn-retransmitted), a conn_state (S0), a history letter
+        /// (h, T), a state (TIME-WAIT, syn_recv), a setting (tcp_fin_timeout)
+        #[arg(required_unless_present = "list")]
+        term: Option<String>,
+        /// List every term
+        #[arg(long, conflicts_with = "term")]
+        list: bool,
     },
     /// Every rule with its code, name and default severity
     Rules {
@@ -350,7 +356,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             io::stdout().write_all(&out)?;
             Ok(ExitStatus::Success)
         }
-        Command::Explain { code } => commands::explain(&code),
+        Command::Explain { term, list } => commands::explain(term.as_deref(), list),
         Command::Rules { format } => commands::rules(format),
     }
 }

@@ -752,7 +752,7 @@ impl<W: Write> Emitter for TableEmitter<W> {
         if let Some(f) = self.findings_table() {
             writeln!(
                 self.out,
-                "{f}\n`synack explain CODE` says what a finding means and what to do"
+                "{f}\n`synack explain CODE|S0|h|TIME-WAIT` says what any word of this report means"
             )?;
         }
         if let Some((t, shown, inferred)) = self.connections_table() {

@@ -12,6 +12,7 @@ mod text;
 
 pub use svg::svg;
 pub use text::text;
+pub(crate) use text::wrap;
 
 use crate::analyze::{Followed, Step};
 use crate::decode::TcpFlags;

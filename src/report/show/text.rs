@@ -38,7 +38,7 @@ impl Paint {
 }
 
 /// Words of `s` in lines of at most `width` characters.
-fn wrap(s: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(s: &str, width: usize) -> Vec<String> {
     let words: Vec<&str> = s.split_whitespace().collect();
     lines_of(&words, width)
         .into_iter()
