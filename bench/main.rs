@@ -160,6 +160,24 @@ fn run(capture: &Path, repeat: usize, jobs: Option<usize>, external_repeat: usiz
             &["report", "--format", "json", "--jobs", &j, cap],
         ));
     }
+    // Parquet's tables go to a directory of their own, rewritten by every run.
+    let parquet_dir =
+        std::env::temp_dir().join(format!("synack-bench-parquet-{}", std::process::id()));
+    let parquet_dir = parquet_dir.to_str().expect("a UTF-8 path").to_string();
+    ours.push(Variant::new(
+        &format!("synack report --format parquet -j {jobs}"),
+        &synack,
+        &[
+            "report",
+            "--format",
+            "parquet",
+            "--output",
+            &parquet_dir,
+            "--jobs",
+            &j,
+            cap,
+        ],
+    ));
     ours.push(Variant::new(
         &format!("synack report (table) -j {jobs}"),
         &synack,
@@ -247,6 +265,7 @@ fn run(capture: &Path, repeat: usize, jobs: Option<usize>, external_repeat: usiz
             *rss as f64 / floor_rss.max(1) as f64,
         );
     }
+    let _ = std::fs::remove_dir_all(&parquet_dir);
 }
 
 fn main() {
