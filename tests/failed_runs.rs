@@ -14,7 +14,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const REPORT: [&str; 6] = ["table", "json", "jsonl", "csv", "zeek", "html"];
+const REPORT: [&str; 7] = ["table", "json", "jsonl", "csv", "zeek", "html", "parquet"];
 const LINT: [&str; 5] = ["human", "json", "github", "sarif", "junit"];
 
 /// One kind of bad input, made in `dir`.
@@ -153,6 +153,11 @@ impl Run<'_> {
     }
 }
 
+/// Where `--format parquet` writes, beside the step summary.
+fn parquet_dir(summary_file: &Path) -> std::path::PathBuf {
+    summary_file.with_file_name("parquet")
+}
+
 fn run(r: &Run, prefix: &[String], summary_file: &Path) -> Output {
     let bin = assert_cmd::cargo::cargo_bin("synack");
     let mut cmd = match prefix.split_first() {
@@ -169,6 +174,14 @@ fn run(r: &Run, prefix: &[String], summary_file: &Path) -> Output {
     if r.merge {
         cmd.arg("--merge");
     }
+    if r.format == "parquet" {
+        let dir = parquet_dir(summary_file);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        // Open to `nobody`, who runs synack for the unreadable case.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        cmd.arg("--output").arg(dir);
+    }
     cmd.arg(&r.bad.path);
     if let Some(g) = r.good {
         cmd.arg(g);
@@ -177,7 +190,7 @@ fn run(r: &Run, prefix: &[String], summary_file: &Path) -> Output {
 }
 
 /// Every check of one run; returns what is wrong, if anything.
-fn check(r: &Run, out: &Output, summary: &str) -> Result<(), String> {
+fn check(r: &Run, out: &Output, summary: &str, parquet: &Path) -> Result<(), String> {
     let bad = r.bad.path.display().to_string();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -293,6 +306,21 @@ fn check(r: &Run, out: &Output, summary: &str) -> Result<(), String> {
             ensure(
                 stdout.contains("#fields\t") == r.something_read(),
                 "a log header only when something was read",
+            )?;
+        }
+        ("report", "parquet") => {
+            ensure(stdout.is_empty(), "nothing on stdout")?;
+            let (errors, _) = common::parquet::read(&parquet.join("errors.parquet"));
+            ensure(
+                names_the_error(&Value::Array(
+                    errors.into_iter().map(Value::Object).collect(),
+                )),
+                "errors.parquet names the file, its offset, what went wrong",
+            )?;
+            let (captures, _) = common::parquet::read(&parquet.join("captures.parquet"));
+            ensure(
+                captures.is_empty() != r.something_read(),
+                "a capture row only for what was read",
             )?;
         }
         ("report", "html") => {
@@ -433,7 +461,7 @@ fn a_failed_run_never_looks_clean_in_any_format() {
                     let out = run(&r, &prefix, &summary_file);
                     let summary = std::fs::read_to_string(&summary_file).unwrap();
                     runs += 1;
-                    if let Err(e) = check(&r, &out, &summary) {
+                    if let Err(e) = check(&r, &out, &summary, &parquet_dir(&summary_file)) {
                         failures.push(e);
                     }
                 }
