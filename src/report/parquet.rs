@@ -20,8 +20,9 @@
 //! A connection's rows are encoded where it ended, on a tracker thread ([`ParquetRender`]);
 //! the emitter appends them to Arrow builders and hands a batch to the writer thread every
 //! [`BATCH`] rows; the writer closes a row group every [`ROW_GROUP`] rows or
-//! [`ROW_GROUP_BYTES`], so memory stays flat however many connections a capture holds. Each file is written under a hidden `.NAME.partial` name and
-//! renamed when the run ends, so a reader globbing `*.parquet` never sees half a file.
+//! [`ROW_GROUP_BYTES`], so memory stays flat however many connections a capture holds. Each
+//! file is written under a hidden `.NAME.partial` name and renamed when the run ends, so a
+//! reader globbing `*.parquet` never sees half a file; a run that stops early removes them.
 
 use super::record::TransitionJson;
 use super::summary::TimeWaitRow;
@@ -805,6 +806,14 @@ impl Writer {
     }
 }
 
+/// A run that stops before `finish` (an error writing): the thread, told nothing more, removes
+/// the partial files; it is waited for, so they are gone before the process exits.
+impl Drop for Writer {
+    fn drop(&mut self) {
+        let _ = self.join();
+    }
+}
+
 /// The tables being filled.
 struct Tables {
     connections: Table<Connections>,
@@ -965,5 +974,49 @@ impl Emitter for ParquetEmitter {
         }
         w.send(Msg::Finish)?;
         w.join()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_that_stops_early_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let count = || std::fs::read_dir(dir.path()).unwrap().count();
+        let e = ParquetEmitter::create(dir.path(), true).unwrap();
+        assert_eq!(count(), 6, "six partial files while it runs");
+        drop(e);
+        assert_eq!(count(), 0, "none once it stopped without finishing");
+    }
+
+    #[test]
+    fn a_finished_run_names_its_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut e = ParquetEmitter::create(dir.path(), false).unwrap();
+        e.finish(&Summary::default()).unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "captures.parquet",
+                "connections.parquet",
+                "errors.parquet",
+                "findings.parquet",
+                "time_wait.parquet"
+            ]
+        );
+    }
+
+    #[test]
+    fn micros_round_to_the_nearest() {
+        assert_eq!(micros(Timestamp::from_nanos(1_499)), 1);
+        assert_eq!(micros(Timestamp::from_nanos(1_500)), 2);
+        assert_eq!(micros(Timestamp::from_nanos(-1_500)), -1);
     }
 }
