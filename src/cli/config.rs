@@ -134,6 +134,7 @@ impl TryFrom<ReportArgs> for ReportConfig {
             }
         }
         let rules = rule_config(&a.rules)?;
+        let output_given = a.output.is_some();
         Ok(ReportConfig {
             captures: a.captures,
             format: a.format,
@@ -156,7 +157,12 @@ impl TryFrom<ReportArgs> for ReportConfig {
                 ..TcpConfig::default()
             },
             rules,
-            color: super::color_wanted(),
+            // A file given with --output is no terminal.
+            color: if output_given {
+                super::color_for(false)
+            } else {
+                super::color_wanted()
+            },
             width: super::terminal_width(),
         })
     }

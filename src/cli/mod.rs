@@ -319,6 +319,12 @@ fn terminal_width() -> Option<usize> {
 /// NO_COLOR (set and not empty) or TERM=dumb turns it off; otherwise when standard output is a
 /// terminal (https://no-color.org, https://bixense.com/clicolors).
 fn color_wanted() -> bool {
+    color_for(io::stdout().is_terminal())
+}
+
+/// Colour for output that goes to a terminal (`terminal`) or not: `--color`, then the
+/// environment, then `terminal`.
+fn color_for(terminal: bool) -> bool {
     match COLOR.get().copied().unwrap_or(ColorChoice::Auto) {
         ColorChoice::Always => return true,
         ColorChoice::Never => return false,
@@ -331,7 +337,7 @@ fn color_wanted() -> bool {
     if env("NO_COLOR").is_some() || env("TERM").is_some_and(|t| t == "dumb") {
         return false;
     }
-    io::stdout().is_terminal()
+    terminal
 }
 
 fn stdout() -> BufWriter<io::StdoutLock<'static>> {

@@ -237,27 +237,30 @@ pub struct LintConfig {
 impl ReportConfig {
     /// The format's emitter, writing to standard output or to `--output`.
     pub fn emitter(&self) -> anyhow::Result<Box<dyn Emitter>> {
-        let out: Box<dyn io::Write> = match (&self.output, self.format) {
-            (Some(dir), ReportFormat::Parquet) => {
-                return Ok(Box::new(
-                    crate::report::ParquetEmitter::create(dir, self.tcp.transitions)
-                        .context("--output")?,
-                ))
-            }
-            (None, ReportFormat::Parquet) => anyhow::bail!(
-                "--format parquet writes several files: give the directory with --output DIR"
-            ),
-            (Some(path), _) => Box::new(BufWriter::with_capacity(
-                1 << 16,
-                std::fs::File::create(path)
-                    .with_context(|| format!("cannot create --output {}", path.display()))?,
-            )),
-            (None, _) => Box::new(stdout()),
+        let out = || -> anyhow::Result<Box<dyn io::Write>> {
+            Ok(match &self.output {
+                Some(path) => Box::new(BufWriter::with_capacity(
+                    1 << 16,
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot create --output {}", path.display()))?,
+                )),
+                None => Box::new(stdout()),
+            })
         };
         Ok(match self.format {
-            ReportFormat::Parquet => unreachable!("handled above"),
+            ReportFormat::Parquet => {
+                let dir = self.output.as_deref().ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--format parquet writes several files: give the directory with --output DIR"
+                    )
+                })?;
+                Box::new(
+                    crate::report::ParquetEmitter::create(dir, self.tcp.transitions)
+                        .context("--output")?,
+                )
+            }
             ReportFormat::Table => Box::new(TableEmitter::new(
-                out,
+                out()?,
                 TableOptions {
                     all: self.all,
                     limit: self.limit,
@@ -265,12 +268,12 @@ impl ReportConfig {
                     width: self.width,
                 },
             )),
-            ReportFormat::Json => Box::new(JsonEmitter::new(out)),
-            ReportFormat::Jsonl => Box::new(JsonlEmitter::new(out)),
-            ReportFormat::Csv => Box::new(CsvEmitter::new(out)),
-            ReportFormat::Zeek => Box::new(ZeekEmitter::new(out)),
+            ReportFormat::Json => Box::new(JsonEmitter::new(out()?)),
+            ReportFormat::Jsonl => Box::new(JsonlEmitter::new(out()?)),
+            ReportFormat::Csv => Box::new(CsvEmitter::new(out()?)),
+            ReportFormat::Zeek => Box::new(ZeekEmitter::new(out()?)),
             ReportFormat::Html => Box::new(crate::report::html::HtmlEmitter::new(
-                out,
+                out()?,
                 if self.all { usize::MAX } else { self.limit },
                 self.tcp,
             )),
