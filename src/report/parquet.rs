@@ -832,6 +832,7 @@ pub struct ParquetEmitter {
     /// Taken by `finish`.
     tables: Option<Tables>,
     transitions: bool,
+    dir: PathBuf,
 }
 
 impl ParquetEmitter {
@@ -871,6 +872,7 @@ impl ParquetEmitter {
                 scratch: Vec::new(),
             }),
             transitions,
+            dir: dir.to_path_buf(),
         })
     }
 
@@ -973,7 +975,15 @@ impl Emitter for ParquetEmitter {
             tr.flush(w)?;
         }
         w.send(Msg::Finish)?;
-        w.join()
+        w.join()?;
+        if !self.transitions {
+            // A previous run's, with --transitions: not this run's.
+            match std::fs::remove_file(self.dir.join("transitions.parquet")) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 }
 
@@ -1011,6 +1021,18 @@ mod tests {
                 "time_wait.parquet"
             ]
         );
+    }
+
+    #[test]
+    fn a_run_without_transitions_removes_an_earlier_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut e = ParquetEmitter::create(dir.path(), true).unwrap();
+        e.finish(&Summary::default()).unwrap();
+        assert!(dir.path().join("transitions.parquet").is_file());
+        let mut e = ParquetEmitter::create(dir.path(), false).unwrap();
+        e.finish(&Summary::default()).unwrap();
+        assert!(!dir.path().join("transitions.parquet").exists());
+        assert!(dir.path().join("connections.parquet").is_file());
     }
 
     #[test]
