@@ -217,10 +217,9 @@ fn parquet_equals_json_on_testdata() {
     let conns = check(&caps, &[], dir.path());
     // Dictionary-encoded and time-typed as the contract says.
     let file = std::fs::File::open(dir.path().join("connections.parquet")).unwrap();
-    let schema = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .schema()
-        .clone();
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let schema = builder.schema().clone();
+    let group = builder.metadata().row_group(0);
     for col in [
         "orig_state",
         "resp_state",
@@ -233,7 +232,16 @@ fn parquet_equals_json_on_testdata() {
                 schema.field_with_name(col).unwrap().data_type(),
                 DataType::Dictionary(..)
             ),
-            "{col} is dictionary-encoded"
+            "{col} is a dictionary for Arrow readers"
+        );
+        // And in the file itself, for DuckDB, Spark and every other Parquet reader.
+        let chunk = (0..group.num_columns())
+            .map(|i| group.column(i))
+            .find(|c| c.column_path().string() == col)
+            .unwrap();
+        assert!(
+            chunk.encodings().any(|e| e == parquet::basic::Encoding::RLE_DICTIONARY),
+            "{col} is dictionary-encoded in the file"
         );
     }
     for col in ["first_ts", "orig_time_wait_until"] {

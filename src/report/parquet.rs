@@ -40,6 +40,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use std::fs::File;
 use std::io::{self, BufWriter};
 use std::net::IpAddr;
@@ -690,12 +691,21 @@ impl ParquetFile {
                 format!("cannot create {}: {e}", partial.display()),
             )
         })?;
-        let props = WriterProperties::builder()
+        // Parquet dictionaries for the closed vocabularies (the Arrow dictionary columns:
+        // states, conn_state, codes, the capture) only. Tried on every column, the writer held
+        // a dictionary for each of about 55 columns before giving up on those of ever-new
+        // values: 7 MB more peak RSS on the busy 1 GB capture (72 MB against 65 MB), for files
+        // a sixth smaller.
+        let mut props = WriterProperties::builder().set_dictionary_enabled(false);
+        for f in schema.fields() {
+            if matches!(f.data_type(), DataType::Dictionary(..)) {
+                props =
+                    props.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), true);
+            }
+        }
+        let props = props
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(ROW_GROUP))
-            // States, codes and counters that are mostly zero keep their dictionaries; columns
-            // of ever-new values (ids, times, addresses) give theirs up early instead of
-            // holding a megabyte each.
             .set_dictionary_page_size_limit(DICTIONARY_LIMIT)
             .set_data_page_size_limit(PAGE_LIMIT)
             .set_created_by(format!("synack {}", env!("CARGO_PKG_VERSION")))
