@@ -240,7 +240,9 @@ fn parquet_equals_json_on_testdata() {
             .find(|c| c.column_path().string() == col)
             .unwrap();
         assert!(
-            chunk.encodings().any(|e| e == parquet::basic::Encoding::RLE_DICTIONARY),
+            chunk
+                .encodings()
+                .any(|e| e == parquet::basic::Encoding::RLE_DICTIONARY),
             "{col} is dictionary-encoded in the file"
         );
     }
