@@ -26,6 +26,16 @@ impl Kind {
             Kind::Setting => "Linux setting",
         }
     }
+
+    /// One of its words, for `explain --list`'s headings.
+    pub fn example(self) -> &'static str {
+        match self {
+            Kind::ConnState => "S0",
+            Kind::HistoryLetter => "h",
+            Kind::State => "TIME-WAIT",
+            Kind::Setting => "tcp_fin_timeout",
+        }
+    }
 }
 
 /// One word and what synack says about it: a line, then sections (heading, text).

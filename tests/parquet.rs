@@ -196,23 +196,10 @@ fn check(captures: &[PathBuf], args: &[&str], out: &Path) -> Vec<Map<String, Val
     conns
 }
 
-fn kernel_captures() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(common::testdata("kernel"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let n = p.to_string_lossy();
-            n.ends_with(".pcap") || n.ends_with(".pcapng") || n.ends_with(".pcap.gz")
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn parquet_equals_json_on_testdata() {
     let dir = tempfile::tempdir().unwrap();
-    let caps = kernel_captures();
+    let caps = common::fleet::kernel_captures();
     assert!(caps.len() > 30);
     let conns = check(&caps, &[], dir.path());
     // Dictionary-encoded and time-typed as the contract says.

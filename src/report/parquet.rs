@@ -663,6 +663,18 @@ impl<C: Columns> Table<C> {
         Ok(())
     }
 
+    /// One row made on this thread: `encode` writes it into `scratch`, and it is read from there.
+    fn encoded(
+        &mut self,
+        scratch: &mut Vec<u8>,
+        w: &mut Writer,
+        encode: impl FnOnce(&mut Vec<u8>),
+    ) -> io::Result<()> {
+        scratch.clear();
+        encode(scratch);
+        self.row(&mut &scratch[..], w)
+    }
+
     fn flush(&mut self, w: &mut Writer) -> io::Result<()> {
         if self.rows == 0 {
             return Ok(());
@@ -947,23 +959,22 @@ impl Emitter for ParquetEmitter {
 
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
         let t = self.tables()?;
-        t.scratch.clear();
-        Findings::encode(f, &mut t.scratch);
-        t.findings.row(&mut &t.scratch[..], &mut t.writer)
+        t.findings.encoded(&mut t.scratch, &mut t.writer, |out| {
+            Findings::encode(f, out)
+        })
     }
 
     fn error(&mut self, e: &InputError) -> io::Result<()> {
         let t = self.tables()?;
-        t.scratch.clear();
-        Errors::encode(e, &mut t.scratch);
-        t.errors.row(&mut &t.scratch[..], &mut t.writer)
+        t.errors
+            .encoded(&mut t.scratch, &mut t.writer, |out| Errors::encode(e, out))
     }
 
     fn capture(&mut self, r: &CaptureResult, _: Option<&Verdict>) -> io::Result<()> {
         let t = self.tables()?;
-        t.scratch.clear();
-        Captures::encode((&CaptureJson::of(r), r), &mut t.scratch);
-        t.captures.row(&mut &t.scratch[..], &mut t.writer)
+        t.captures.encoded(&mut t.scratch, &mut t.writer, |out| {
+            Captures::encode((&CaptureJson::of(r), r), out)
+        })
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
@@ -971,9 +982,9 @@ impl Emitter for ParquetEmitter {
             return Ok(());
         };
         for row in &summary.time_wait {
-            t.scratch.clear();
-            TimeWait::encode((summary.capture_of(row), row), &mut t.scratch);
-            t.time_wait.row(&mut &t.scratch[..], &mut t.writer)?;
+            t.time_wait.encoded(&mut t.scratch, &mut t.writer, |out| {
+                TimeWait::encode((summary.capture_of(row), row), out)
+            })?;
         }
         let w = &mut t.writer;
         t.connections.flush(w)?;

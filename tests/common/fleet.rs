@@ -9,6 +9,19 @@ use std::process::Command;
 
 /// The captures: testdata's, and the corpus's when it is there.
 pub fn captures() -> Vec<PathBuf> {
+    let mut v = kernel_captures();
+    if let Some(dir) = super::corpus_dir() {
+        v.extend(
+            super::expected_captures(&dir)
+                .into_iter()
+                .map(|(p, _)| dir.join(p)),
+        );
+    }
+    v
+}
+
+/// testdata's captures, recorded from the Linux kernel, in name order.
+pub fn kernel_captures() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(super::testdata("kernel"))
         .expect("testdata/kernel")
         .map(|e| e.expect("entry").path())
@@ -18,13 +31,6 @@ pub fn captures() -> Vec<PathBuf> {
         })
         .collect();
     v.sort();
-    if let Some(dir) = super::corpus_dir() {
-        v.extend(
-            super::expected_captures(&dir)
-                .into_iter()
-                .map(|(p, _)| dir.join(p)),
-        );
-    }
     v
 }
 

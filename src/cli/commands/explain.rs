@@ -133,13 +133,17 @@ fn write_list(out: &mut impl Write) -> io::Result<()> {
         Kind::Setting,
     ] {
         writeln!(out)?;
-        let (title, example) = match kind {
-            Kind::ConnState => ("Zeek conn_state", "S0"),
-            Kind::HistoryLetter => ("Zeek history letters (upper case: originator)", "h"),
-            Kind::State => ("RFC 9293 states", "TIME-WAIT"),
-            Kind::Setting => ("Linux settings", "tcp_fin_timeout"),
+        let case = if kind == Kind::HistoryLetter {
+            ", upper case the originator's"
+        } else {
+            ""
         };
-        writeln!(out, "{title} (synack explain {example}):")?;
+        writeln!(
+            out,
+            "{}{case} (synack explain {}):",
+            kind.title(),
+            kind.example()
+        )?;
         for t in vocabulary::TERMS.iter().filter(|t| t.kind == kind) {
             let name = if kind == Kind::HistoryLetter && t.name != "^" {
                 format!("{}/{}", t.name.to_ascii_uppercase(), t.name)
